@@ -1,0 +1,11 @@
+// Registers every component type the CLI knows (agent and aggregator), for validation and running.
+import { registerComponent } from '../core/registry.js';
+import { stdinSource } from '../agent/sources/stdin/index.js';
+import { consoleSink } from '../agent/sinks/console/index.js';
+
+let done = false;
+export function registerAll(): void {
+  if (done) return;
+  done = true;
+  for (const def of [stdinSource, consoleSink]) registerComponent(def);
+}

@@ -1,0 +1,97 @@
+// The wire encoding of events (docs/event-model.md): JSON objects, framed either one event per Kafka
+// message or as newline-delimited events in one message value. Encoding happens once per event, where
+// it leaves the process; decoding once, where it enters the aggregator.
+import { FlowlogError } from './errors.js';
+import { formatRfc3339, parseRfc3339, type Attributes, type LogEvent } from './event.js';
+
+export type Framing = 'single' | 'newline_delimited';
+
+/** One event as a JSON object text (no trailing newline). */
+export function encodeEvent(e: LogEvent): string {
+  return (
+    `{"timestamp":"${formatRfc3339(e.timeMs, e.timeNs)}","observed_timestamp":"${formatRfc3339(e.observedMs, e.observedNs)}",` +
+    `"severity_text":${JSON.stringify(e.severityText)},"severity_number":${e.severityNumber},` +
+    `"body":${JSON.stringify(e.body)},"attributes":${JSON.stringify(e.attributes)}}`
+  );
+}
+
+/** Events as NDJSON: each event followed by '\n'. */
+export function encodeNdjson(events: readonly LogEvent[]): string {
+  let s = '';
+  for (let i = 0; i < events.length; i++) s += encodeEvent(events[i]!) + '\n';
+  return s;
+}
+
+interface WireEvent {
+  timestamp?: unknown;
+  observed_timestamp?: unknown;
+  severity_text?: unknown;
+  severity_number?: unknown;
+  body?: unknown;
+  attributes?: unknown;
+}
+
+/**
+ * An event from its decoded JSON object. Missing or unparsable timestamps take `fallbackMs` (e.g. the
+ * Kafka message timestamp); a non-string body is kept as its JSON text.
+ */
+export function eventFromWire(o: unknown, fallbackMs: number): LogEvent {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+    throw new FlowlogError('SOURCE_PARSE', 'event is not a JSON object');
+  }
+  const w = o as WireEvent;
+  const t = typeof w.timestamp === 'string' ? parseRfc3339(w.timestamp) : typeof w.timestamp === 'number' ? msParts(w.timestamp) : null;
+  const ot = typeof w.observed_timestamp === 'string' ? parseRfc3339(w.observed_timestamp) : null;
+  const [ms, ns] = t ?? [fallbackMs, 0];
+  const [oms, ons] = ot ?? [ms, ns];
+  const attrs: Attributes = {};
+  if (w.attributes && typeof w.attributes === 'object' && !Array.isArray(w.attributes)) {
+    for (const [k, v] of Object.entries(w.attributes as Record<string, unknown>)) {
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') attrs[k] = v;
+      else if (v !== null && v !== undefined) attrs[k] = JSON.stringify(v);
+    }
+  }
+  return {
+    timeMs: ms,
+    timeNs: ns,
+    observedMs: oms,
+    observedNs: ons,
+    severityText: typeof w.severity_text === 'string' ? w.severity_text : '',
+    severityNumber: typeof w.severity_number === 'number' ? w.severity_number : 0,
+    body: typeof w.body === 'string' ? w.body : w.body === undefined ? '' : JSON.stringify(w.body),
+    attributes: attrs,
+  };
+}
+
+function msParts(ms: number): [number, number] {
+  const whole = Math.floor(ms);
+  return [whole, Math.round((ms - whole) * 1e6)];
+}
+
+export interface DecodeResult {
+  events: LogEvent[];
+  /** Lines that were not JSON objects, with the reason (for dead-lettering). */
+  errors: { line: number; reason: string; text: string }[];
+}
+
+/** Decodes one Kafka message value in either framing (a single object is NDJSON with one line). */
+export function decodeMessage(value: Buffer | string, fallbackMs: number): DecodeResult {
+  const text = typeof value === 'string' ? value : value.toString('utf8');
+  const out: DecodeResult = { events: [], errors: [] };
+  let start = 0;
+  let line = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const chunk = text.slice(start, end);
+    start = end + 1;
+    line++;
+    if (chunk.trim() === '') continue;
+    try {
+      out.events.push(eventFromWire(JSON.parse(chunk), fallbackMs));
+    } catch (e) {
+      out.errors.push({ line, reason: e instanceof Error ? e.message : String(e), text: chunk.slice(0, 1024) });
+    }
+  }
+  return out;
+}

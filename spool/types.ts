@@ -1,0 +1,62 @@
+// The spool's public contract (implemented in spool/spool.ts, used by the agent and its sinks).
+//
+// The spool is a durable queue of batches in one SQLite WAL database. It stores opaque entries: the
+// agent encodes events once (NDJSON, docs/event-model.md) and groups them by a routing key before
+// appending, so a sink never parses JSON to route. Source checkpoints are written in the same
+// transaction as the entries they produced.
+import type { Checkpoint } from '../core/component.js';
+
+export interface SpoolEntry {
+  /** Opaque routing group chosen by the agent (e.g. the values a sink's topic/key templates read). */
+  group: string;
+  /** `count` records, framed by the agent (NDJSON: each record ends with '\n'). */
+  payload: Buffer;
+  count: number;
+}
+
+export interface SpoolBatch {
+  /** Monotonic id; batches are read in id order. */
+  id: number;
+  entries: SpoolEntry[];
+  records: number;
+  /** Uncompressed payload bytes. */
+  bytes: number;
+  /** When the batch was committed (ms since epoch). */
+  createdMs: number;
+}
+
+export type SpoolSync = 'full' | 'normal';
+export type SpoolWhenFull = 'block' | 'drop_oldest';
+
+export interface SpoolOptions {
+  /** Directory holding `<name>.db` (created 0700; files 0600). */
+  dir: string;
+  name?: string;
+  sync?: SpoolSync;
+  maxBytes?: number;
+  whenFull?: SpoolWhenFull;
+  /** Treat the spool as full when the filesystem has less free space than this. */
+  minFreeBytes?: number;
+  /** A batch closes at this many records, uncompressed bytes, or milliseconds after its first append. */
+  batchMaxRecords?: number;
+  batchMaxBytes?: number;
+  batchMaxMs?: number;
+  /** Largest single entry payload accepted. */
+  maxEntryBytes?: number;
+  /** WAL checkpoint and incremental vacuum cadence. */
+  maintenanceIntervalMs?: number;
+  /** Consumers (sinks) that must each ack a batch before it is deleted; default ['default']. */
+  consumers?: string[];
+}
+
+export interface SpoolStats {
+  batches: number;
+  records: number;
+  /** Uncompressed bytes waiting. */
+  bytes: number;
+  /** Bytes on disk (database + WAL). */
+  diskBytes: number;
+  oldestMs: number | null;
+  droppedBatches: number;
+  droppedRecords: number;
+}
