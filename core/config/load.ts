@@ -91,7 +91,8 @@ export function loadConfigText(text: string, file: string, opts: { role?: Role; 
       components.push({ kind, name, type: entry.type, inputs: entry.inputs ?? [], options: r.data, def });
     }
   }
-  problems.push(...topologyProblems(parsed, components));
+  const declared = new Set([...Object.keys(cfg.sources), ...Object.keys(cfg.transforms)]);
+  problems.push(...topologyProblems(parsed, components, declared));
   if (problems.length) throw new ConfigError(problems);
   const sections: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(cfg)) if (!['data_dir', 'api', 'log', 'sources', 'transforms', 'sinks'].includes(k)) sections[k] = v;
@@ -126,7 +127,7 @@ function zodProblems(p: ParsedYaml, prefix: (string | number)[], err: z.ZodError
 }
 
 /** Inputs name existing sources or transforms (a trailing `*` matches a prefix); no cycles. */
-function topologyProblems(p: ParsedYaml, comps: ComponentConfig[]): ConfigProblem[] {
+function topologyProblems(p: ParsedYaml, comps: ComponentConfig[], declared: Set<string>): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const producers = new Map(comps.filter((c) => c.kind !== 'sink').map((c) => [c.name, c]));
   const resolved = new Map<string, string[]>();
@@ -139,7 +140,8 @@ function topologyProblems(p: ParsedYaml, comps: ComponentConfig[]): ConfigProble
         : producers.has(input)
           ? [input]
           : [];
-      if (matches.length === 0) {
+      // a declared component that failed its own schema is already reported: no second error here
+      if (matches.length === 0 && !declared.has(input)) {
         out.push(problem(p, [section, c.name, 'inputs', i], `input "${input}" is not a source or transform; known: ${[...producers.keys()].join(', ') || '(none)'}`));
       }
       names.push(...matches);

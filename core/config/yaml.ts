@@ -23,7 +23,7 @@ export interface ParsedYaml {
 
 export function parseYaml(text: string, file: string): { parsed: ParsedYaml; problems: ConfigProblem[] } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const problems: ConfigProblem[] = doc.errors.map((e) => {
     const pos = e.linePos?.[0] ?? { line: 0, col: 0 };
     return { file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0]! };

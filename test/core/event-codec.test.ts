@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { decodeMessage, encodeEvent, encodeNdjson } from '../../core/codec.js';
+import { eventTimeNs, formatRfc3339, parseRfc3339, severityFromSyslog, severityFromText, type LogEvent } from '../../core/event.js';
+import { decodeUtf8 } from '../../core/utf8.js';
+
+const ev = (over: Partial<LogEvent> = {}): LogEvent => ({
+  timeMs: Date.UTC(2026, 10, 24, 16, 26, 8, 123),
+  timeNs: 456789,
+  observedMs: Date.UTC(2026, 10, 24, 16, 26, 9, 0),
+  observedNs: 1,
+  severityText: 'WARN',
+  severityNumber: 13,
+  body: 'disk "sda" 91% full\n\ttab',
+  attributes: { 'host.name': 'node-1', 'k8s.pod.name': 'api-0', 'process.pid': 42, 'log.truncated': false },
+  ...over,
+});
+
+describe('event timestamps', () => {
+  it('parses RFC 3339 with nanoseconds exactly and formats it back', () => {
+    const t = parseRfc3339('2026-11-24T16:26:08.123456789Z')!;
+    expect(t).toEqual([Date.UTC(2026, 10, 24, 16, 26, 8, 123), 456789]);
+    expect(formatRfc3339(t[0], t[1])).toBe('2026-11-24T16:26:08.123456789Z');
+    expect(eventTimeNs(ev())).toBe(1795537568123456789n);
+  });
+
+  it('handles offsets, short fractions and no fraction', () => {
+    expect(parseRfc3339('2026-11-24T18:26:08.5+02:00')).toEqual([Date.UTC(2026, 10, 24, 16, 26, 8, 500), 0]);
+    expect(parseRfc3339('2026-11-24T16:26:08Z')).toEqual([Date.UTC(2026, 10, 24, 16, 26, 8), 0]);
+    expect(parseRfc3339('yesterday')).toBeNull();
+    expect(parseRfc3339('2026-11-24T16:26:08.Z')).toBeNull();
+  });
+
+  it('maps severities onto the OpenTelemetry scale', () => {
+    expect(severityFromText('warning')).toBe(13);
+    expect(severityFromText('E')).toBe(17);
+    expect(severityFromText('nonsense')).toBe(0);
+    expect(severityFromSyslog(3)).toEqual(['ERR', 17]);
+    expect(severityFromSyslog(9)).toEqual(['', 0]);
+  });
+});
+
+describe('wire codec', () => {
+  it('round-trips an event through one-event-per-message JSON', () => {
+    const e = ev();
+    const text = encodeEvent(e);
+    expect(JSON.parse(text)).toMatchObject({ timestamp: '2026-11-24T16:26:08.123456789Z', severity_number: 13, body: e.body });
+    const back = decodeMessage(text, 0);
+    expect(back.errors).toEqual([]);
+    expect(back.events).toEqual([e]);
+  });
+
+  it('round-trips newline-delimited framing and reports bad lines with their numbers', () => {
+    const a = ev({ body: 'a' });
+    const b = ev({ body: 'b', attributes: {} });
+    const value = encodeNdjson([a, b]) + '{"body": "cut mid-obj\n[1,2]\n';
+    const r = decodeMessage(Buffer.from(value), 0);
+    expect(r.events.map((x) => x.body)).toEqual(['a', 'b']);
+    expect(r.errors.map((x) => x.line)).toEqual([3, 4]);
+    expect(r.errors[1]!.reason).toMatch(/not a JSON object/);
+  });
+
+  it('uses the fallback time when a record has no timestamp', () => {
+    const r = decodeMessage('{"body":"x"}', 1_700_000_000_000);
+    expect(r.events[0]!.timeMs).toBe(1_700_000_000_000);
+    expect(r.events[0]!.attributes).toEqual({});
+  });
+});
+
+describe('UTF-8 decoding', () => {
+  it('replaces invalid bytes and flags them, but not a literal U+FFFD', () => {
+    expect(decodeUtf8(Buffer.from([0x61, 0xff, 0x62]))).toEqual({ text: 'a\uFFFDb', invalid: true });
+    expect(decodeUtf8(Buffer.from('ok \uFFFD', 'utf8'))).toEqual({ text: 'ok \uFFFD', invalid: false });
+    expect(decodeUtf8(Buffer.from('plain'))).toEqual({ text: 'plain', invalid: false });
+  });
+});
