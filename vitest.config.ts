@@ -9,6 +9,7 @@ export default defineConfig({
     // 2-core machines: the broker is shared; heavy tests run in their own files
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', 'json'],
+    outputFile: { json: '.cache/vitest-results.json' },
   },
 });
