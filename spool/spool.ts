@@ -10,7 +10,7 @@ import { FlowlogError, isFlowlogError } from '../core/errors.js';
 import type { Logger } from '../core/telemetry/logger.js';
 import type { Metrics } from '../core/telemetry/metrics.js';
 import { decodeBlob, encodeBatch, type EncodedBatch } from './blob.js';
-import { SPOOL_DEFAULTS } from './config.js';
+import { SPOOL_DEFAULTS } from './defaults.js';
 import { diskBytes, freeBytes, runMaintenance } from './maintenance.js';
 import { SpoolMetrics } from './metrics.js';
 import { ensureDir, openSpoolDb, type Db } from './recover.js';
