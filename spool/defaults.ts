@@ -16,5 +16,6 @@ export const SPOOL_DEFAULTS = {
   batchMaxMs: 200,
   maxEntryBytes: 8 * MiB,
   maintenanceIntervalMs: 1000,
+  reserveBytes: 8 * MiB,
   consumers: ['default'],
 } as const satisfies Required<Omit<SpoolOptions, 'dir' | 'consumers'>> & { consumers: readonly string[] };

@@ -11,7 +11,7 @@ import type { Logger } from '../core/telemetry/logger.js';
 import type { Metrics } from '../core/telemetry/metrics.js';
 import { decodeBlob, encodeBatch, type EncodedBatch } from './blob.js';
 import { SPOOL_DEFAULTS } from './defaults.js';
-import { diskBytes, freeBytes, runMaintenance } from './maintenance.js';
+import { diskBytes, ensureReserve, freeBytes, releaseReserve, runMaintenance } from './maintenance.js';
 import { SpoolMetrics } from './metrics.js';
 import { ensureDir, openSpoolDb, type Db } from './recover.js';
 import { SQL } from './sql.js';
@@ -102,6 +102,7 @@ export class Spool {
     }
     const db = this.db;
     this.stmt = prepareStatements(db);
+    ensureReserve(this.file, o.reserveBytes, o.dir, o.minFreeBytes);
     this.startupSweep();
     this.resync();
     this.lastId = (db.prepare(SQL.selectMaxSeq).pluck().get() as number | undefined) ?? 0;
@@ -352,31 +353,46 @@ export class Spool {
   ack(consumer: string, ids: number[]): void {
     this.checkConsumer(consumer);
     if (this.closed) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} is closed`);
+    let done: { records: number; bytes: number };
+    try {
+      done = this.ackTxn(consumer, ids);
+    } catch (e) {
+      this.resync();
+      if (!/^SQLITE_FULL/.test(String((e as { code?: unknown }).code))) throw toSpoolError(e);
+      // Disk full: even a delete needs WAL space. Give up the reserve file, truncate the WAL, retry once.
+      try {
+        if (releaseReserve(this.file)) this.log.warn('disk full: released the spool disk reserve so acks can free space', { file: this.file });
+        this.db.prepare(SQL.walCheckpointTruncate).get();
+        done = this.ackTxn(consumer, ids);
+      } catch (e2) {
+        this.resync();
+        throw toSpoolError(e2);
+      }
+    }
+    this.m.ackedRecords.inc(done.records);
+    this.m.ackedBytes.inc(done.bytes);
+    this.setDepthGauges();
+    for (const f of [...this.spaceWaiters]) f();
+  }
+
+  private ackTxn(consumer: string, ids: number[]): { records: number; bytes: number } {
     let records = 0;
     let bytes = 0;
     const all = JSON.stringify(this.o.consumers);
-    try {
-      this.db.transaction(() => {
-        for (const id of ids) {
-          if (this.o.consumers.length > 1) {
-            if (this.stmt.insertAck.run(consumer, id).changes === 0) continue;
-            if ((this.stmt.countAcks.get(id, all) as number) < this.o.consumers.length) continue;
-          }
-          const row = this.removeBatch(id);
-          if (row) {
-            records += row.records;
-            bytes += row.bytes;
-          }
+    this.db.transaction(() => {
+      for (const id of ids) {
+        if (this.o.consumers.length > 1) {
+          if (this.stmt.insertAck.run(consumer, id).changes === 0) continue;
+          if ((this.stmt.countAcks.get(id, all) as number) < this.o.consumers.length) continue;
         }
-      })();
-    } catch (e) {
-      this.resync();
-      throw toSpoolError(e);
-    }
-    this.m.ackedRecords.inc(records);
-    this.m.ackedBytes.inc(bytes);
-    this.setDepthGauges();
-    for (const f of [...this.spaceWaiters]) f();
+        const row = this.removeBatch(id);
+        if (row) {
+          records += row.records;
+          bytes += row.bytes;
+        }
+      }
+    })();
+    return { records, bytes };
   }
 
   private checkConsumer(consumer: string): void {
@@ -470,6 +486,7 @@ export class Spool {
     try {
       runMaintenance(this.db);
       if (++this.ticks % 30 === 0) this.resync();
+      if (this.ticks % 10 === 0) ensureReserve(this.file, this.o.reserveBytes, this.o.dir, this.o.minFreeBytes);
       this.refreshGauges();
     } catch (e) {
       this.log.once('maintenance', 'warn', 'spool maintenance failed (will retry)', { error: (e as Error).message });

@@ -45,6 +45,11 @@ export interface SpoolOptions {
   maxEntryBytes?: number;
   /** WAL checkpoint and incremental vacuum cadence. */
   maintenanceIntervalMs?: number;
+  /**
+   * Bytes of a reserve file kept beside the database (`<name>.db.reserve`). On a full disk it is
+   * deleted so acks and WAL checkpoints can still run and free space; recreated when there is room.
+   */
+  reserveBytes?: number;
   /** Consumers (sinks) that must each ack a batch before it is deleted; default ['default']. */
   consumers?: string[];
 }
