@@ -31,7 +31,7 @@ const bytes = z.union([
     }
     return n;
   }),
-]);
+], { error: 'expected a byte size like 1073741824, "512MiB" or "2GB"' });
 
 export const spoolSchema = z.strictObject({
   /** full: fsync every commit (default); normal: survives a process crash, not a power loss. */
