@@ -14,6 +14,7 @@ export const SPOOL_DEFAULTS = {
   batchMaxRecords: 8192,
   batchMaxBytes: 4 * MiB,
   batchMaxMs: 200,
+  commitWhenIdle: true,
   maxEntryBytes: 8 * MiB,
   maintenanceIntervalMs: 1000,
   reserveBytes: 8 * MiB,

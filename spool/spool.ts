@@ -9,7 +9,7 @@ import type { Checkpoint } from '../core/component.js';
 import { FlowlogError, isFlowlogError } from '../core/errors.js';
 import type { Logger } from '../core/telemetry/logger.js';
 import type { Metrics } from '../core/telemetry/metrics.js';
-import { decodeBlob, encodeBatch, type EncodedBatch } from './blob.js';
+import { decodeBlob, decodeBlobAsync, encodeBatch, type EncodedBatch } from './blob.js';
 import { SPOOL_DEFAULTS } from './defaults.js';
 import { diskBytes, ensureReserve, freeBytes, releaseReserve, runMaintenance } from './maintenance.js';
 import { SpoolMetrics } from './metrics.js';
@@ -135,6 +135,9 @@ export class Spool {
       if (p.records >= this.o.batchMaxRecords || p.bytes >= this.o.batchMaxBytes) this.seal();
       else if (!p.timer) {
         p.timer = this.o.batchMaxMs > 0 ? setTimeout(() => this.seal(p), this.o.batchMaxMs) : (setImmediate(() => this.seal(p)) as unknown as NodeJS.Timeout);
+        // Group commit: an idle writer commits what arrived in this tick right away; while it is busy,
+        // appends keep coalescing and the batch closes when the writer is free again (see writeLoop).
+        if (this.o.commitWhenIdle && !this.writing) setImmediate(() => !this.writing && this.seal(p));
       }
     });
   }
@@ -198,6 +201,7 @@ export class Spool {
           for (const q of [p, ...behind]) for (const w of q.waiters) w.reject(err);
         }
         this.sealed.shift();
+        if (!this.sealed.length && this.open && this.o.commitWhenIdle) this.seal();
       }
     } finally {
       this.writing = false;
@@ -309,14 +313,10 @@ export class Spool {
 
   // ---------------------------------------------------------------- consumer side
 
-  /** Unacked batches of `consumer` with id > afterId, in id order (at most `max`). */
+  /** Unacked batches of `consumer` with id > afterId, in id order (at most `max`). Decompresses on the calling thread. */
   read(consumer: string, max: number, afterId = 0): SpoolBatch[] {
-    this.checkConsumer(consumer);
-    const rows = (
-      this.o.consumers.length === 1 ? this.stmt.selectAfter.all(afterId, Math.max(0, max)) : this.stmt.selectUnacked.all(afterId, consumer, Math.max(0, max))
-    ) as BatchRow[];
     const out: SpoolBatch[] = [];
-    for (const r of rows) {
+    for (const r of this.rows(consumer, max, afterId)) {
       try {
         out.push({ id: r.id, entries: decodeBlob(r.blob, r.codec, r.crc32), records: r.records, bytes: r.bytes, createdMs: r.created_ms });
       } catch (e) {
@@ -324,6 +324,26 @@ export class Spool {
       }
     }
     return out;
+  }
+
+  /** Like read(), but the batches decompress in parallel on the libuv pool, off the event loop. */
+  async readAsync(consumer: string, max: number, afterId = 0): Promise<SpoolBatch[]> {
+    const rows = this.rows(consumer, max, afterId);
+    const decoded = await Promise.allSettled(rows.map((r) => decodeBlobAsync(r.blob, r.codec, r.crc32)));
+    const out: SpoolBatch[] = [];
+    rows.forEach((r, i) => {
+      const d = decoded[i]!;
+      if (d.status === 'fulfilled') out.push({ id: r.id, entries: d.value, records: r.records, bytes: r.bytes, createdMs: r.created_ms });
+      else if (!this.closed) this.removeCorrupt(r, d.reason as Error);
+    });
+    return out;
+  }
+
+  private rows(consumer: string, max: number, afterId: number): BatchRow[] {
+    this.checkConsumer(consumer);
+    if (this.closed) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} is closed`);
+    const n = Math.max(0, Math.floor(max));
+    return (this.o.consumers.length === 1 ? this.stmt.selectAfter.all(afterId, n) : this.stmt.selectUnacked.all(afterId, consumer, n)) as BatchRow[];
   }
 
   private removeCorrupt(r: BatchRow, e: Error): void {

@@ -41,6 +41,13 @@ export interface SpoolOptions {
   batchMaxRecords?: number;
   batchMaxBytes?: number;
   batchMaxMs?: number;
+  /**
+   * Group commit (default true): when the writer is idle a batch closes at the end of the current
+   * event-loop turn, and while a commit runs new appends coalesce until it finishes, so batches grow
+   * with load and a lone sequential appender is not held for batchMaxMs. false: batches close only
+   * at batchMaxRecords / batchMaxBytes / batchMaxMs.
+   */
+  commitWhenIdle?: boolean;
   /** Largest single entry payload accepted. */
   maxEntryBytes?: number;
   /** WAL checkpoint and incremental vacuum cadence. */

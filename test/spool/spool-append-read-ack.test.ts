@@ -62,6 +62,18 @@ describe('spool append / read / ack', () => {
     await again.close();
   });
 
+  it('readAsync returns the same batches as read, decoded off the event loop', async () => {
+    const { spool } = openSpool({ dir: dir(), batchMaxRecords: 10 });
+    for (let i = 0; i < 6; i++) await spool.append([seqEntry('a', i * 10 + 1, i * 10 + 10), seqEntry('b', i, i, 10, 'other')], []);
+    const sync = spool.read('default', 4, 1);
+    const async = await spool.readAsync('default', 4, 1);
+    expect(async.map((b) => b.id)).toEqual(sync.map((b) => b.id));
+    expect(recordsOf(async)).toEqual(recordsOf(sync));
+    expect(async[0]!.entries.map((e) => e.group)).toEqual(['g', 'other']);
+    expect(recordsOf(async).filter((r) => r.src === 'a')).toHaveLength(40);
+    await spool.close();
+  });
+
   it('accepts a checkpoint-only append and commits it without a batch', async () => {
     const { spool } = openSpool({ dir: dir() });
     await spool.append([], [{ source: 'j', key: 'journal', value: 'cursor-7' }]);
