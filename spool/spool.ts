@@ -237,7 +237,10 @@ export class Spool {
         dropped_bytes: dropped.bytes,
       });
     }
-    for (const c of p.checkpoints.values()) this.cpAge.set(c.source, now);
+    for (const c of p.checkpoints.values()) {
+      this.cpAge.set(c.source, now);
+      this.m.checkpointAge(c.source).set(0);
+    }
     if (enc) {
       this.depth.batches++;
       this.depth.records += enc.records;

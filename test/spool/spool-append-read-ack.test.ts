@@ -25,6 +25,15 @@ describe('spool append / read / ack', () => {
     expect(spool.checkpoints('a')).toEqual(new Map([['f1', '100']]));
     expect(metrics.valueOf('flowlog_spool_appended_records_total', { spool: 'spool' })).toBe(100);
     expect(metrics.valueOf('flowlog_spool_depth_records', { spool: 'spool' })).toBe(100);
+    const text = metrics.render();
+    expect(text).toMatch(/^flowlog_spool_checkpoint_age_seconds\{spool="spool",source="a"\} \d/m);
+    expect(text).toMatch(/^flowlog_spool_oldest_unsent_age_seconds\{spool="spool"\} \d/m);
+    expect(metrics.valueOf('flowlog_spool_disk_bytes', { spool: 'spool' })).toBeGreaterThan(0);
+    expect(metrics.valueOf('flowlog_spool_depth_batches', { spool: 'spool' })).toBe(1);
+    spool.ack('default', batches.map((b) => b.id));
+    expect(metrics.valueOf('flowlog_spool_acked_records_total', { spool: 'spool' })).toBe(100);
+    expect(metrics.valueOf('flowlog_spool_depth_batches', { spool: 'spool' })).toBe(0);
+    expect(metrics.valueOf('flowlog_spool_oldest_unsent_age_seconds', { spool: 'spool' })).toBe(0);
     await spool.close();
   });
 
