@@ -433,10 +433,6 @@ export class Spool {
 
   /** Deletes batches every configured consumer has acked (the consumer list may have shrunk) and stale acks. */
   private startupSweep(): void {
-    if (this.o.consumers.length === 1) {
-      this.db.prepare(SQL.deleteStaleAcks).run(JSON.stringify(this.o.consumers));
-      return;
-    }
     const all = JSON.stringify(this.o.consumers);
     this.db.transaction(() => {
       const ids = this.db.prepare(SQL.selectFullyAcked).pluck().all(all, this.o.consumers.length) as number[];

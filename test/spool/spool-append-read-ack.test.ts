@@ -111,6 +111,26 @@ describe('spool append / read / ack', () => {
     await spool.close();
   });
 
+  it('keeps per-consumer acks across a reopen, and sweeps batches once a removed consumer no longer holds them', async () => {
+    const d = dir();
+    const { spool } = openSpool({ dir: d, consumers: ['kafka', 'archive'], batchMaxRecords: 10 });
+    for (let i = 0; i < 4; i++) await spool.append([seqEntry('a', i * 10 + 1, i * 10 + 10)], []);
+    const ids = spool.read('kafka', 10).map((b) => b.id);
+    spool.ack('kafka', ids.slice(0, 3));
+    await spool.close();
+
+    const { spool: again } = openSpool({ dir: d, consumers: ['kafka', 'archive'] });
+    expect(again.read('kafka', 10).map((b) => b.id)).toEqual([ids[3]]);
+    expect(again.read('archive', 10).map((b) => b.id)).toEqual(ids);
+    await again.close();
+
+    // the archive sink was removed from the config: what kafka acked is deleted at open
+    const { spool: third } = openSpool({ dir: d, consumers: ['kafka'] });
+    expect(third.stats()).toMatchObject({ batches: 1, records: 10 });
+    expect(recordsOf(third.read('kafka', 10)).map((r) => r.seq)).toEqual([31, 32, 33, 34, 35, 36, 37, 38, 39, 40]);
+    await third.close();
+  });
+
   it('wakes waitForData on commit and resolves at once when newer data exists', async () => {
     const { spool } = openSpool({ dir: dir(), batchMaxMs: 5 });
     let woke = false;
