@@ -2,6 +2,7 @@
 import { registerComponent } from '../core/registry.js';
 import { stdinSource } from '../agent/sources/stdin/index.js';
 import { consoleSink } from '../agent/sinks/console/index.js';
+import '../spool/config.js'; // registers the top-level `spool:` section
 
 let done = false;
 export function registerAll(): void {

@@ -1,0 +1,475 @@
+// The spool: a durable queue of compressed batches in one SQLite WAL database (spool/types.ts has the
+// contract, docs/spool.md the design). Appends coalesce into an open batch that closes at
+// batchMaxRecords / batchMaxBytes / batchMaxMs; one writer commits sealed batches in order, each in
+// one transaction with the checkpoints that arrived with it; an append resolves when that commit is
+// durable. Consumers read unacked batches in id order and ack them; a batch is deleted once every
+// configured consumer acked it.
+import { join } from 'node:path';
+import type { Checkpoint } from '../core/component.js';
+import { FlowlogError, isFlowlogError } from '../core/errors.js';
+import type { Logger } from '../core/telemetry/logger.js';
+import type { Metrics } from '../core/telemetry/metrics.js';
+import { decodeBlob, decodeBlobAsync, encodeBatch, type EncodedBatch } from './blob.js';
+import { stripUndefined, toSpoolError, validateAppend } from './checks.js';
+import { SPOOL_DEFAULTS } from './defaults.js';
+import { canDrop, dropOldest, fullReason, type Dropped } from './caps.js';
+import { diskBytes, ensureReserve, releaseReserve, runMaintenance } from './maintenance.js';
+import { SpoolMetrics } from './metrics.js';
+import { ensureDir, openSpoolDb, type Db } from './recover.js';
+import { SQL, prepareStatements, type Statements } from './sql.js';
+import type { SpoolBatch, SpoolEntry, SpoolOptions, SpoolStats } from './types.js';
+
+export interface SpoolDeps {
+  log: Logger;
+  metrics: Metrics;
+  /** When given, checkpoints for other sources are refused (SPOOL_BAD_INPUT). */
+  knownSources?: string[];
+}
+
+type Resolved = Required<Omit<SpoolOptions, 'consumers'>> & { consumers: string[] };
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+interface Pending {
+  entries: SpoolEntry[];
+  checkpoints: Map<string, Checkpoint>;
+  records: number;
+  bytes: number;
+  waiters: Waiter[];
+  timer?: NodeJS.Timeout;
+  encoded?: Promise<EncodedBatch | null>;
+}
+
+interface BatchRow {
+  id: number;
+  created_ms: number;
+  records: number;
+  bytes: number;
+  codec: number;
+  crc32: number;
+  blob: Buffer;
+}
+
+const cpKey = (c: Checkpoint) => `${c.source}\u0000${c.key}`;
+
+export class Spool {
+  readonly file: string;
+  /** Set when open found a corrupt file and moved it here. */
+  readonly quarantinedTo?: string;
+  private readonly o: Resolved;
+  private readonly db: Db;
+  private readonly m: SpoolMetrics;
+  private readonly log: Logger;
+  private readonly known?: Set<string>;
+  private readonly stmt: Statements;
+  private open: Pending | null = null;
+  private readonly sealed: Pending[] = [];
+  private writing = false;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private idle: (() => void)[] = [];
+  private dataWaiters = new Set<() => void>();
+  private spaceWaiters = new Set<() => void>();
+  private maintenanceTimer: NodeJS.Timeout;
+  private ticks = 0;
+  // in-memory totals of what is stored (resynced from the database periodically)
+  private depth = { batches: 0, records: 0, bytes: 0, stored: 0 };
+  private lastId = 0;
+  private cpAge = new Map<string, number>();
+  private fullSince = 0;
+
+  static open(opts: SpoolOptions, deps: SpoolDeps): Spool {
+    return new Spool(opts, deps);
+  }
+
+  private constructor(opts: SpoolOptions, deps: SpoolDeps) {
+    const o: Resolved = { ...SPOOL_DEFAULTS, ...stripUndefined(opts), consumers: [...(opts.consumers ?? SPOOL_DEFAULTS.consumers)] } as Resolved;
+    if (o.consumers.length === 0 || new Set(o.consumers).size !== o.consumers.length) {
+      throw new FlowlogError('SPOOL_BAD_INPUT', `spool consumers must be a non-empty list of distinct names (got ${JSON.stringify(o.consumers)})`);
+    }
+    this.o = o;
+    this.log = deps.log.child({ component: 'spool', spool: o.name });
+    this.m = new SpoolMetrics(deps.metrics, o.name);
+    if (deps.knownSources) this.known = new Set(deps.knownSources);
+    ensureDir(o.dir);
+    this.file = join(o.dir, `${o.name}.db`);
+    const opened = openSpoolDb(this.file, { sync: o.sync, log: this.log });
+    this.db = opened.db;
+    if (opened.quarantinedTo) {
+      this.quarantinedTo = opened.quarantinedTo;
+      this.m.quarantined.inc();
+    }
+    const db = this.db;
+    this.stmt = prepareStatements(db);
+    ensureReserve(this.file, o.reserveBytes, o.dir, o.minFreeBytes);
+    this.startupSweep();
+    this.resync();
+    this.lastId = (db.prepare(SQL.selectMaxSeq).pluck().get() as number | undefined) ?? 0;
+    for (const r of db.prepare(SQL.selectCheckpointAges).all() as { source: string; updated_ms: number }[]) this.cpAge.set(r.source, r.updated_ms);
+    this.m.attach(this);
+    this.refreshGauges();
+    this.maintenanceTimer = setInterval(() => this.maintain(), o.maintenanceIntervalMs);
+    this.maintenanceTimer.unref();
+    this.log.debug('spool open', { file: this.file, batches: this.depth.batches, records: this.depth.records });
+  }
+
+  // ---------------------------------------------------------------- append side
+
+  append(entries: SpoolEntry[], checkpoints: Checkpoint[]): Promise<void> {
+    try {
+      validateAppend(entries, checkpoints, { name: this.o.name, closed: this.closed || !!this.closing, maxEntryBytes: this.o.maxEntryBytes, known: this.known });
+    } catch (e) {
+      if (isFlowlogError(e)) this.m.appendError(e.code);
+      return Promise.reject(e);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const p: Pending = (this.open ??= { entries: [], checkpoints: new Map(), records: 0, bytes: 0, waiters: [] } as Pending);
+      for (const e of entries) {
+        p.entries.push(e);
+        p.records += e.count;
+        p.bytes += e.payload.length;
+      }
+      for (const c of checkpoints) p.checkpoints.set(cpKey(c), { source: c.source, key: c.key, value: c.value });
+      p.waiters.push({ resolve, reject });
+      if (p.records >= this.o.batchMaxRecords || p.bytes >= this.o.batchMaxBytes) this.seal();
+      else if (!p.timer) {
+        p.timer = this.o.batchMaxMs > 0 ? setTimeout(() => this.seal(p), this.o.batchMaxMs) : (setImmediate(() => this.seal(p)) as unknown as NodeJS.Timeout);
+        // Group commit: an idle writer commits what arrived in this tick right away; while it is busy,
+        // appends keep coalescing and the batch closes when the writer is free again (see writeLoop).
+        if (this.o.commitWhenIdle && !this.writing) setImmediate(() => !this.writing && this.seal(p));
+      }
+    });
+  }
+
+  /** Closes the open batch (or `only` if it is still the open one) and hands it to the writer. */
+  private seal(only?: Pending): void {
+    const p = this.open;
+    if (!p || (only && p !== only)) return;
+    this.open = null;
+    if (p.timer) clearTimeout(p.timer);
+    p.encoded = p.entries.length ? encodeBatch(p.entries) : Promise.resolve(null);
+    p.encoded.catch(() => undefined); // handled by the writer
+    this.sealed.push(p);
+    if (!this.writing) void this.writeLoop();
+  }
+
+  private async writeLoop(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.sealed.length) {
+        const p = this.sealed[0]!;
+        try {
+          const enc = await p.encoded!;
+          await this.waitForSpace(enc);
+          this.commit(p, enc);
+          for (const w of p.waiters) w.resolve();
+        } catch (e) {
+          const err = toSpoolError(e);
+          this.m.appendError(err.code);
+          if (err.code !== 'FLOWLOG_SPOOL_CLOSED') this.log.error('spool commit failed; the append was refused and its checkpoints did not move', { error: err.message, code: err.code });
+          // Nothing that was in flight with a refused append may commit after it (its checkpoints
+          // would skip the refused records): refuse the queued batches and the open one too.
+          const behind = [...this.sealed.splice(1), ...(this.open ? [this.open] : [])];
+          if (this.open?.timer) clearTimeout(this.open.timer);
+          this.open = null;
+          for (const q of [p, ...behind]) for (const w of q.waiters) w.reject(err);
+        }
+        this.sealed.shift();
+        if (!this.sealed.length && this.open && this.o.commitWhenIdle) this.seal();
+      }
+    } finally {
+      this.writing = false;
+      for (const f of this.idle.splice(0)) f();
+    }
+  }
+
+  private async waitForSpace(enc: EncodedBatch | null): Promise<void> {
+    const need = enc?.blob.length ?? 0;
+    let reason = fullReason(need, this.depth, this.o);
+    if (!reason) return;
+    if (canDrop(reason, need, this.depth, this.o)) return; // commit() drops in its transaction
+    const t0 = Date.now();
+    this.log.warn('spool full: appends wait until sinks free space', { reason, stored_bytes: this.depth.stored, max_bytes: this.o.maxBytes, min_free_bytes: this.o.minFreeBytes });
+    while (reason) {
+      if (this.closing) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} closed while full; the waiting append was not stored`);
+      await new Promise<void>((r) => {
+        const wake = () => (this.spaceWaiters.delete(wake), clearTimeout(t), r());
+        const t = setTimeout(wake, Math.min(1000, this.o.maintenanceIntervalMs));
+        this.spaceWaiters.add(wake);
+      });
+      reason = fullReason(need, this.depth, this.o);
+      if (reason && canDrop(reason, need, this.depth, this.o)) break;
+    }
+    this.m.blockedSeconds.inc((Date.now() - t0) / 1000);
+    this.log.info('spool has space again: appends resume', { waited_ms: Date.now() - t0 });
+  }
+
+  private commit(p: Pending, enc: EncodedBatch | null): void {
+    const t0 = performance.now();
+    const now = Date.now();
+    const need = enc?.blob.length ?? 0;
+    let dropped: Dropped = { batches: 0, records: 0, bytes: 0, stored: 0 };
+    let id = 0;
+    this.db.transaction(() => {
+      if (enc && this.o.whenFull === 'drop_oldest') dropped = dropOldest(this.stmt, need, this.depth, this.o);
+      if (enc) {
+        id = Number(
+          this.stmt.insertBatch.run({ created_ms: now, records: enc.records, bytes: enc.bytes, blob_bytes: need, codec: enc.codec, crc32: enc.crc32, blob: enc.blob }).lastInsertRowid,
+        );
+      }
+      for (const c of p.checkpoints.values()) this.stmt.upsertCheckpoint.run(c.source, c.key, c.value, now);
+    })();
+    // durable (per `sync`) from here on
+    this.m.commitSeconds.observe((performance.now() - t0) / 1000);
+    if (dropped.batches) {
+      this.depth.batches -= dropped.batches;
+      this.depth.records -= dropped.records;
+      this.depth.bytes -= dropped.bytes;
+      this.depth.stored -= dropped.stored;
+      this.m.droppedBatches.inc(dropped.batches);
+      this.m.droppedRecords.inc(dropped.records);
+      this.log.warn('spool full: dropped the oldest unsent batches (when_full: drop_oldest)', {
+        dropped_batches: dropped.batches,
+        dropped_records: dropped.records,
+        dropped_bytes: dropped.bytes,
+      });
+    }
+    for (const c of p.checkpoints.values()) {
+      this.cpAge.set(c.source, now);
+      this.m.checkpointAge(c.source).set(0);
+    }
+    if (enc) {
+      this.depth.batches++;
+      this.depth.records += enc.records;
+      this.depth.bytes += enc.bytes;
+      this.depth.stored += need;
+      this.lastId = id;
+      this.m.appendedBatches.inc();
+      this.m.appendedRecords.inc(enc.records);
+      this.m.appendedBytes.inc(enc.bytes);
+      for (const f of [...this.dataWaiters]) f();
+    }
+    this.setDepthGauges();
+  }
+
+  // ---------------------------------------------------------------- consumer side
+
+  /** Unacked batches of `consumer` with id > afterId, in id order (at most `max`). Decompresses on the calling thread. */
+  read(consumer: string, max: number, afterId = 0): SpoolBatch[] {
+    const out: SpoolBatch[] = [];
+    for (const r of this.rows(consumer, max, afterId)) {
+      try {
+        out.push({ id: r.id, entries: decodeBlob(r.blob, r.codec, r.crc32), records: r.records, bytes: r.bytes, createdMs: r.created_ms });
+      } catch (e) {
+        this.removeCorrupt(r, e as Error);
+      }
+    }
+    return out;
+  }
+
+  /** Like read(), but the batches decompress in parallel on the libuv pool, off the event loop. */
+  async readAsync(consumer: string, max: number, afterId = 0): Promise<SpoolBatch[]> {
+    const rows = this.rows(consumer, max, afterId);
+    const decoded = await Promise.allSettled(rows.map((r) => decodeBlobAsync(r.blob, r.codec, r.crc32)));
+    const out: SpoolBatch[] = [];
+    rows.forEach((r, i) => {
+      const d = decoded[i]!;
+      if (d.status === 'fulfilled') out.push({ id: r.id, entries: d.value, records: r.records, bytes: r.bytes, createdMs: r.created_ms });
+      else if (!this.closed) this.removeCorrupt(r, d.reason as Error);
+    });
+    return out;
+  }
+
+  private rows(consumer: string, max: number, afterId: number): BatchRow[] {
+    this.checkConsumer(consumer);
+    if (this.closed) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} is closed`);
+    const n = Math.max(0, Math.floor(max));
+    return (this.o.consumers.length === 1 ? this.stmt.selectAfter.all(afterId, n) : this.stmt.selectUnacked.all(afterId, consumer, n)) as BatchRow[];
+  }
+
+  private removeCorrupt(r: BatchRow, e: Error): void {
+    this.db.transaction(() => {
+      this.removeBatch(r.id);
+      this.stmt.addMeta.run(1, 'corrupt_batches');
+    })();
+    this.m.corruptBatches.inc();
+    this.log.error('spool batch is damaged and was removed', { batch_id: r.id, records: r.records, error: e.message });
+    this.setDepthGauges();
+  }
+
+  /** Deletes one batch and its acks; returns its sizes (or undefined when already gone). */
+  private removeBatch(id: number): { records: number; bytes: number; blob_bytes: number } | undefined {
+    const row = this.stmt.deleteBatch.get(id) as { records: number; bytes: number; blob_bytes: number } | undefined;
+    if (this.o.consumers.length > 1) this.stmt.deleteAcksOf.run(id);
+    if (row) {
+      this.depth.batches--;
+      this.depth.records -= row.records;
+      this.depth.bytes -= row.bytes;
+      this.depth.stored -= row.blob_bytes;
+    }
+    return row;
+  }
+
+  /** Acknowledges batches for one consumer; a batch is deleted once every consumer acked it. */
+  ack(consumer: string, ids: number[]): void {
+    this.checkConsumer(consumer);
+    if (this.closed) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} is closed`);
+    let done: { records: number; bytes: number };
+    try {
+      done = this.ackTxn(consumer, ids);
+    } catch (e) {
+      this.resync();
+      if (!/^SQLITE_FULL/.test(String((e as { code?: unknown }).code))) throw toSpoolError(e);
+      // Disk full: even a delete needs WAL space. Give up the reserve file, truncate the WAL, retry once.
+      try {
+        if (releaseReserve(this.file)) this.log.warn('disk full: released the spool disk reserve so acks can free space', { file: this.file });
+        this.db.prepare(SQL.walCheckpointTruncate).get();
+        done = this.ackTxn(consumer, ids);
+      } catch (e2) {
+        this.resync();
+        throw toSpoolError(e2);
+      }
+    }
+    this.m.ackedRecords.inc(done.records);
+    this.m.ackedBytes.inc(done.bytes);
+    this.setDepthGauges();
+    for (const f of [...this.spaceWaiters]) f();
+  }
+
+  private ackTxn(consumer: string, ids: number[]): { records: number; bytes: number } {
+    let records = 0;
+    let bytes = 0;
+    const all = JSON.stringify(this.o.consumers);
+    this.db.transaction(() => {
+      for (const id of ids) {
+        if (this.o.consumers.length > 1) {
+          if (this.stmt.insertAck.run(consumer, id).changes === 0) continue;
+          if ((this.stmt.countAcks.get(id, all) as number) < this.o.consumers.length) continue;
+        }
+        const row = this.removeBatch(id);
+        if (row) {
+          records += row.records;
+          bytes += row.bytes;
+        }
+      }
+    })();
+    return { records, bytes };
+  }
+
+  private checkConsumer(consumer: string): void {
+    if (!this.o.consumers.includes(consumer)) {
+      throw new FlowlogError('SPOOL_BAD_INPUT', `unknown spool consumer "${consumer}" (configured: ${this.o.consumers.join(', ')})`);
+    }
+  }
+
+  /** Resolves when a batch with id > afterId is committed (at once if one exists), on abort, or on close. */
+  waitForData(signal?: AbortSignal, afterId?: number): Promise<void> {
+    if (this.closed || signal?.aborted || (afterId !== undefined && this.lastId > afterId && this.depth.batches > 0)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.dataWaiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.dataWaiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  // ---------------------------------------------------------------- state
+
+  checkpoints(source: string): Map<string, string> {
+    const rows = this.stmt.selectCheckpoints.all(source) as { key: string; value: string }[];
+    return new Map(rows.map((r) => [r.key, r.value]));
+  }
+
+  stats(): SpoolStats {
+    return {
+      batches: this.depth.batches,
+      records: this.depth.records,
+      bytes: this.depth.bytes,
+      diskBytes: diskBytes(this.file),
+      oldestMs: this.closed ? null : ((this.stmt.selectOldestCreated.get() as number | undefined) ?? null),
+      droppedBatches: this.closed ? 0 : (this.stmt.selectMeta.get('dropped_batches') as number),
+      droppedRecords: this.closed ? 0 : (this.stmt.selectMeta.get('dropped_records') as number),
+    };
+  }
+
+  /** Id of the newest committed batch. */
+  get lastBatchId(): number {
+    return this.lastId;
+  }
+
+  /** Compressed bytes stored (what max_bytes caps). */
+  get storedBytes(): number {
+    return this.depth.stored;
+  }
+
+  refreshGauges(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    const oldest = this.stmt.selectOldestCreated.get() as number | undefined;
+    this.m.oldestAge.set(oldest === undefined ? 0 : Math.max(0, (now - oldest) / 1000));
+    this.m.diskBytes.set(diskBytes(this.file));
+    for (const [source, ms] of this.cpAge) this.m.checkpointAge(source).set(Math.max(0, (now - ms) / 1000));
+    this.setDepthGauges();
+  }
+
+  private setDepthGauges(): void {
+    this.m.depthBatches.set(this.depth.batches);
+    this.m.depthRecords.set(this.depth.records);
+    this.m.depthBytes.set(this.depth.bytes);
+    this.m.storedBytes.set(this.depth.stored);
+  }
+
+  /** Recomputes the in-memory totals from the database (another process may have drained it). */
+  private resync(): void {
+    const t = this.stmt.selectTotals.get() as { batches: number; records: number; bytes: number; blob_bytes: number };
+    this.depth = { batches: t.batches, records: t.records, bytes: t.bytes, stored: t.blob_bytes };
+  }
+
+  /** Deletes batches every configured consumer has acked (the consumer list may have shrunk) and stale acks. */
+  private startupSweep(): void {
+    const all = JSON.stringify(this.o.consumers);
+    this.db.transaction(() => {
+      const ids = this.db.prepare(SQL.selectFullyAcked).pluck().all(all, this.o.consumers.length) as number[];
+      for (const id of ids) this.stmt.deleteBatch.get(id), this.stmt.deleteAcksOf.run(id);
+      this.db.prepare(SQL.deleteStaleAcks).run(all);
+    })();
+  }
+
+  private maintain(): void {
+    if (this.closed) return;
+    try {
+      runMaintenance(this.db);
+      if (++this.ticks % 30 === 0) this.resync();
+      if (this.ticks % 10 === 0) ensureReserve(this.file, this.o.reserveBytes, this.o.dir, this.o.minFreeBytes);
+      this.refreshGauges();
+    } catch (e) {
+      this.log.once('maintenance', 'warn', 'spool maintenance failed (will retry)', { error: (e as Error).message });
+    }
+    if (this.spaceWaiters.size) for (const f of [...this.spaceWaiters]) f();
+  }
+
+  /** Commits the open batch, waits for the writer, checkpoints the WAL and closes the database. */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      this.seal();
+      for (const f of [...this.spaceWaiters]) f();
+      if (this.writing) await new Promise<void>((r) => this.idle.push(r));
+      clearInterval(this.maintenanceTimer);
+      try {
+        runMaintenance(this.db);
+      } catch (e) {
+        this.log.warn('spool final checkpoint failed', { error: (e as Error).message });
+      }
+      this.closed = true;
+      this.m.detach(this);
+      this.db.close();
+      for (const f of [...this.dataWaiters]) f();
+    })());
+  }
+}
