@@ -9,6 +9,8 @@ export interface Line {
   truncated: boolean;
   /** Stream offset (bytes pushed since construction or reset(start)) just past this piece. */
   end: number;
+  /** True for the second and later pieces of a cut line (they do not start a line). */
+  cont?: boolean;
 }
 
 export class LineSplitter {
@@ -80,7 +82,7 @@ export class LineSplitter {
     while (this.pendingLen >= this.maxLineBytes) {
       const all = Buffer.concat(this.pending, this.pendingLen);
       const end = this.pos - this.pendingLen + this.maxLineBytes;
-      out.push({ bytes: all.subarray(0, this.maxLineBytes), truncated: true, end });
+      out.push({ bytes: all.subarray(0, this.maxLineBytes), truncated: true, end, cont: this.inLongLine });
       this.inLongLine = true;
       const left = all.subarray(this.maxLineBytes);
       this.pending = left.length ? [left] : [];
@@ -96,14 +98,16 @@ export class LineSplitter {
       cr = 1;
     }
     let truncated = this.inLongLine;
+    let cont = this.inLongLine;
     let pieceStart = end - termLen - cr - piece.length;
     while (piece.length > this.maxLineBytes) {
       pieceStart += this.maxLineBytes;
-      out.push({ bytes: piece.subarray(0, this.maxLineBytes), truncated: true, end: pieceStart });
+      out.push({ bytes: piece.subarray(0, this.maxLineBytes), truncated: true, end: pieceStart, cont });
       piece = piece.subarray(this.maxLineBytes);
       truncated = true;
+      cont = true;
     }
-    if (piece.length > 0 || !truncated) out.push({ bytes: piece, truncated, end });
+    if (piece.length > 0 || !truncated) out.push({ bytes: piece, truncated, end, cont });
     else if (out.length > 0 && out[out.length - 1]!.end === pieceStart) out[out.length - 1]!.end = end;
     this.inLongLine = false;
   }
