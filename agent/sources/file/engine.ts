@@ -103,7 +103,9 @@ export class TailEngine {
   private async step(t: FileTailer): Promise<boolean> {
     const now = Date.now();
     try {
-      if (now - t.lastVerify >= this.pollMs) {
+      // before reading after an idle spell (or every pollMs while busy): was the file truncated or
+      // rewritten in place (copytruncate)? Reading at the old offset would yield foreign bytes.
+      if (t.idle || now - t.lastVerify >= this.pollMs) {
         const change = await t.checkContent();
         if (change !== 'none') {
           this.rotation(change);
@@ -114,6 +116,7 @@ export class TailEngine {
       }
       const n = await t.readChunk(this.opts.read_chunk_bytes, this.opts.batch_size, (ev, off) => this.emit(t, ev, off));
       this.syncStats(t);
+      t.idle = n === 0;
       if (n > 0) {
         this.m.bytes.inc(n);
         return true;

@@ -37,6 +37,8 @@ export class FileTailer {
   /** Offset of the last checkpoint handed out. */
   lastCheckpoint = -1;
   lastVerify = 0;
+  /** The last read found no data (the next read verifies the file first). */
+  idle = true;
 
   private constructor(
     readonly key: string,
