@@ -3,10 +3,11 @@
 // One decoder per file; each line is recognised by its first byte ('{' = Docker, else CRI), so a
 // malformed line never derails the file. Partial lines (CRI `P`, Docker `log` without a trailing
 // "\n") are merged per stream up to max_merged_line_bytes, then the event is flagged log.truncated.
-import { Attr, parseRfc3339, type LogEvent } from '../../../core/event.js';
+import { Attr, type LogEvent } from '../../../core/event.js';
 import type { Line } from '../../../core/lines.js';
 import { makeEvent, textOf, type DecodeContext, type LineDecoder } from '../file/decoder.js';
 import { decodeDockerLine } from './docker.js';
+import { parseTimestampBytes } from './timestamp.js';
 
 interface Partial {
   parts: Buffer[];
@@ -47,11 +48,11 @@ export class ContainerLogDecoder implements LineDecoder {
     let s3 = s2 < 0 ? -1 : b.indexOf(32, s2 + 1);
     if (s2 >= 0 && s3 < 0) s3 = b.length; // "<ts> stdout F" with an empty message
     if (s3 < 0) return this.raw(line, ctx, out, 'CRI line without timestamp, stream and tag');
-    const stream = b.toString('latin1', s1 + 1, s2);
-    if (stream !== 'stdout' && stream !== 'stderr') return this.raw(line, ctx, out, `CRI stream is neither stdout nor stderr: ${JSON.stringify(stream.slice(0, 20))}`);
+    const stream = streamAt(b, s1 + 1, s2);
+    if (!stream) return this.raw(line, ctx, out, `CRI stream is neither stdout nor stderr: ${JSON.stringify(b.toString('latin1', s1 + 1, Math.min(s2, s1 + 21)))}`);
     const tag = b[s2 + 1];
     if ((tag !== 0x46 && tag !== 0x50) || !(s2 + 2 === s3 || b[s2 + 2] === 0x3a)) return this.raw(line, ctx, out, 'CRI tag is neither P nor F');
-    const ts = parseRfc3339(b.toString('latin1', 0, s1));
+    const ts = parseTimestampBytes(b, s1);
     if (!ts) return this.raw(line, ctx, out, 'CRI timestamp is not RFC 3339');
     const msg = b.subarray(Math.min(s3 + 1, b.length));
     // a raw line cut at max_line_bytes goes on without a CRI header: held until the next line
@@ -92,9 +93,8 @@ export class ContainerLogDecoder implements LineDecoder {
   }
 
   private emit(stream: string, msg: Buffer, ms: number, ns: number, truncated: boolean, ctx: DecodeContext, out: LogEvent[]): void {
-    const e = makeEvent('', ctx, ms, ns);
+    const e = makeEvent('', ctx, ms, ns, Attr.iostream, stream);
     e.body = textOf(msg, ctx, e.attributes);
-    e.attributes[Attr.iostream] = stream;
     if (truncated) {
       e.attributes[Attr.truncated] = true;
       ctx.stats.truncated++;
@@ -133,4 +133,12 @@ export class ContainerLogDecoder implements LineDecoder {
     this.cut = null;
     this.partial.clear();
   }
+}
+
+/** 'stdout' | 'stderr' when b[from..to) spells one of them, else null (no string built). */
+function streamAt(b: Buffer, from: number, to: number): 'stdout' | 'stderr' | null {
+  if (to - from !== 6 || b[from] !== 0x73 || b[from + 1] !== 0x74 || b[from + 2] !== 0x64) return null;
+  if (b[from + 3] === 0x6f && b[from + 4] === 0x75 && b[from + 5] === 0x74) return 'stdout';
+  if (b[from + 3] === 0x65 && b[from + 4] === 0x72 && b[from + 5] === 0x72) return 'stderr';
+  return null;
 }

@@ -93,3 +93,25 @@ describe('Docker json-file lines', () => {
     expect(ctx.stats.parseErrors).toBe(1);
   });
 });
+
+describe('CRI timestamp parsing from bytes', () => {
+  it('agrees with core parseRfc3339 on valid and invalid timestamps', async () => {
+    const { parseTimestampBytes } = await import('../../../../agent/sources/kubernetes/timestamp.js');
+    const { parseRfc3339 } = await import('../../../../core/event.js');
+    const cases = [
+      '2026-11-24T16:26:08.123456789Z',
+      '2026-11-24T16:26:08Z',
+      '2026-11-24T16:26:08.1Z',
+      '2026-11-24T16:26:08.123456+02:00',
+      '2026-11-24T16:26:08.123456789-05:30',
+      '2026-02-28T23:59:59.999999999Z',
+      '1999-12-31T00:00:00.5z',
+      'x026-11-24T16:26:08Z',
+      '2026-11-24T16:26:08.Z',
+      '2026-11-24T16:26:08.123456789Zjunk',
+    ];
+    for (const c of cases) expect([c, parseTimestampBytes(Buffer.from(c), c.length)]).toEqual([c, parseRfc3339(c)]);
+    expect(parseTimestampBytes(Buffer.from(cases[0]!), cases[0]!.length)).not.toBeNull();
+    expect(parseTimestampBytes(Buffer.from(cases[7]!), cases[7]!.length)).toBeNull();
+  });
+});
