@@ -30,6 +30,7 @@ export class FileTailer {
   readonly stats: DecodeStats = newStats();
   private readSize = MIN_READ;
   private readonly lines: Line[] = [];
+  private ahead: { pos: number; buf: Buffer; read: Promise<{ bytesRead: number }> } | null = null;
   /** Wall-clock ms of the last read that returned data (or of open). */
   lastGrowth = Date.now();
   /** Set when the path no longer leads to this file (renamed away or deleted): ms when noticed. */
@@ -77,6 +78,7 @@ export class FileTailer {
 
   /** Starts reading at `offset` (a checkpoint, the end, or 0). */
   seek(offset: number): void {
+    this.ahead = null;
     this.pos = offset;
     this.split.reset(offset);
     this.decoder.reset();
@@ -94,11 +96,28 @@ export class FileTailer {
    * every `batchSize` events and once at the end (possibly with no events). Returns bytes read.
    */
   async readChunk(maxBytes: number, batchSize: number, onEvents: (events: LogEvent[], offset: number) => Promise<void>): Promise<number> {
-    const buf = Buffer.allocUnsafe(Math.min(this.readSize, maxBytes));
-    const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.pos);
+    let buf: Buffer;
+    let bytesRead: number;
+    const a = this.ahead;
+    this.ahead = null;
+    if (a && a.pos === this.pos) {
+      buf = a.buf;
+      bytesRead = (await a.read).bytesRead;
+    } else {
+      buf = Buffer.allocUnsafe(Math.min(this.readSize, maxBytes));
+      bytesRead = (await this.fh.read(buf, 0, buf.length, this.pos)).bytesRead;
+    }
     if (bytesRead === 0) return 0;
-    this.readSize = bytesRead === buf.length ? Math.min(this.readSize * 2, maxBytes) : Math.max(MIN_READ, this.readSize >> 1);
+    const full = bytesRead === buf.length;
+    this.readSize = full ? Math.min(this.readSize * 2, maxBytes) : Math.max(MIN_READ, this.readSize >> 1);
     this.pos += bytesRead;
+    if (full) {
+      // read-ahead: the next chunk is read (on the libuv pool) while this one is decoded
+      const next = Buffer.allocUnsafe(Math.min(this.readSize, maxBytes));
+      const read = this.fh.read(next, 0, next.length, this.pos);
+      read.catch(() => {}); // awaited (and its error seen) by the next readChunk, or dropped by seek()
+      this.ahead = { pos: this.pos, buf: next, read };
+    }
     this.lastGrowth = Date.now();
     if (this.fp.len < this.fpMax) this.fp = await readFingerprint(this.fh, this.fpMax);
     this.lines.length = 0;
@@ -181,6 +200,9 @@ export class FileTailer {
   }
 
   async close(): Promise<void> {
+    const a = this.ahead;
+    this.ahead = null;
+    await a?.read.catch(() => {});
     await this.fh.close().catch(() => {});
   }
 
