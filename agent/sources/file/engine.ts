@@ -23,6 +23,8 @@ export interface EngineOptions extends TailOptions {
 }
 
 const MAX_WATCHERS = 4096;
+/** In-memory positions kept for files not open any more (their checkpoints stay in the spool). */
+const MAX_POSITIONS = 100_000;
 
 export class TailEngine {
   private readonly tailers = new Map<string, FileTailer>();
@@ -156,9 +158,20 @@ export class TailEngine {
     if (evs.length === 0 && offset === t.lastCheckpoint) return;
     const pos: FilePosition = { offset, fp: t.fp, path: t.path };
     t.lastCheckpoint = offset;
-    this.positions.set(t.key, pos);
+    this.remember(t.key, pos);
     this.m.events.inc(evs.length);
     await this.ctx.out.send({ events: evs, checkpoints: [{ source: this.ctx.name, key: t.key, value: encodePosition(pos) }] }, this.ctx.signal);
+  }
+
+  /** Known positions, most recently used last; files long closed are forgotten past MAX_POSITIONS. */
+  private remember(key: string, pos: FilePosition): void {
+    this.positions.delete(key);
+    this.positions.set(key, pos);
+    if (this.positions.size <= MAX_POSITIONS) return;
+    for (const k of this.positions.keys()) {
+      if (this.positions.size <= MAX_POSITIONS * 0.9) break;
+      if (!this.tailers.has(k)) this.positions.delete(k);
+    }
   }
 
   private readonly seen = new WeakMap<FileTailer, { invalid: number; truncated: number; parse: number }>();

@@ -17,6 +17,7 @@ interface Partial {
   timeMs: number;
   timeNs: number;
   since: number;
+  invalid: boolean;
 }
 
 export class ContainerLogDecoder implements LineDecoder {
@@ -63,16 +64,17 @@ export class ContainerLogDecoder implements LineDecoder {
   private docker(line: Line, start: number, ctx: DecodeContext, out: LogEvent[]): void {
     const d = decodeDockerLine(line.bytes);
     if (typeof d === 'string') return this.raw(line, ctx, out, d);
-    this.add(d.stream, d.log, d.partial, start, d.timeMs, d.timeNs, false, ctx, out);
+    this.add(d.stream, d.log, d.partial, start, d.timeMs, d.timeNs, false, ctx, out, d.invalid);
   }
 
-  private add(stream: string, msg: Buffer, partial: boolean, start: number, ms: number, ns: number, cut: boolean, ctx: DecodeContext, out: LogEvent[]): void {
+  private add(stream: string, msg: Buffer, partial: boolean, start: number, ms: number, ns: number, cut: boolean, ctx: DecodeContext, out: LogEvent[], invalid = false): void {
     let p = this.partial.get(stream);
-    if (!p && !partial) return this.emit(stream, msg, ms, ns, cut, ctx, out);
+    if (!p && !partial) return this.emit(stream, msg, ms, ns, cut, ctx, out, invalid);
     if (!p) {
-      p = { parts: [], len: 0, start, truncated: false, timeMs: ms, timeNs: ns, since: 0 };
+      p = { parts: [], len: 0, start, truncated: false, timeMs: ms, timeNs: ns, since: 0, invalid: false };
       this.partial.set(stream, p);
     }
+    if (invalid) p.invalid = true;
     p.since = Date.now();
     const room = this.maxMerged - p.len;
     if (msg.length > room) {
@@ -89,12 +91,16 @@ export class ContainerLogDecoder implements LineDecoder {
 
   private finishPartial(stream: string, p: Partial, ctx: DecodeContext, out: LogEvent[]): void {
     this.partial.delete(stream);
-    this.emit(stream, Buffer.concat(p.parts, p.len), p.timeMs, p.timeNs, p.truncated, ctx, out);
+    this.emit(stream, Buffer.concat(p.parts, p.len), p.timeMs, p.timeNs, p.truncated, ctx, out, p.invalid);
   }
 
-  private emit(stream: string, msg: Buffer, ms: number, ns: number, truncated: boolean, ctx: DecodeContext, out: LogEvent[]): void {
+  private emit(stream: string, msg: Buffer, ms: number, ns: number, truncated: boolean, ctx: DecodeContext, out: LogEvent[], invalid = false): void {
     const e = makeEvent('', ctx, ms, ns, Attr.iostream, stream);
     e.body = textOf(msg, ctx, e.attributes);
+    if (invalid && !e.attributes[Attr.invalidUtf8]) {
+      e.attributes[Attr.invalidUtf8] = true;
+      ctx.stats.invalidUtf8++;
+    }
     if (truncated) {
       e.attributes[Attr.truncated] = true;
       ctx.stats.truncated++;

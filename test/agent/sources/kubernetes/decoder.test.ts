@@ -86,6 +86,14 @@ describe('Docker json-file lines', () => {
     expect(out[0]!.timeNs).toBe(456789);
   });
 
+  it('invalid UTF-8 inside a Docker entry is replaced, flagged and counted', () => {
+    const line = Buffer.concat([Buffer.from('{"log":"bad '), Buffer.from([0xc3, 0x28]), Buffer.from(' end\\n","stream":"stdout","time":"' + TS + '"}\n')]);
+    const { out, ctx } = decode(line);
+    expect(out.map((e) => e.body)).toEqual(['bad \uFFFD( end']);
+    expect(out[0]!.attributes['log.invalid_utf8']).toBe(true);
+    expect(ctx.stats.invalidUtf8).toBe(1);
+  });
+
   it('JSON cut mid-object is emitted raw and counted; the next line parses', () => {
     const { out, ctx } = decode('{"log":"cut here\\n","stre\n' + j('fine\n'));
     expect(out.map((e) => e.body)).toEqual(['{"log":"cut here\\n","stre', 'fine']);
