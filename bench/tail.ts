@@ -2,7 +2,7 @@
 // on the same file in the same run (page cache warm), printed as a markdown table with ratios.
 // Usage: node --import tsx bench/tail.ts [MiB]   (default 256 MiB of ~200-byte CRI lines)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, openSync, closeSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Channel } from '../core/channel.js';
@@ -89,11 +89,22 @@ async function main() {
   const lines = generate();
   const bytes = statSync(file).size;
   timeCat(); // warm the page cache
+  // a second pods root: the same big file plus 500 idle containers (one line each)
+  const crowded = join(root, 'crowded');
+  const bigDir = join(crowded, 'shop_web-7d4b9c-x2k_0f1e2d3c-aaaa-bbbb-cccc-1234567890ab', 'nginx');
+  mkdirSync(bigDir, { recursive: true });
+  linkSync(file, join(bigDir, '0.log'));
+  for (let i = 0; i < 500; i++) {
+    const d = join(crowded, `idle_pod-${i}_uid-${i}`, 'app');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, '0.log'), '2026-11-24T10:00:00.000000001Z stdout F idle\n');
+  }
   const all: [string, () => Promise<number> | number][] = [
     ['`cat FILE > /dev/null` (baseline)', timeCat],
     ['read 1 MiB chunks + LineSplitter (no events)', timeSplit],
     ['file source (plain lines → events)', () => timeSource(new FileSource(fileConfig.parse({ include: [file] })), lines)],
     ['kubernetes_logs source (CRI parse + path metadata)', () => timeSource(new KubernetesLogsSource(kubernetesConfig.parse({ pods_root: join(root, 'pods'), docker_root: '' })), lines)],
+    ['kubernetes_logs, same file + 500 idle containers', () => timeSource(new KubernetesLogsSource(kubernetesConfig.parse({ pods_root: crowded, docker_root: '' })), lines + 500)],
   ];
   // BENCH_ONLY=<substring> runs the baseline plus the matching cases (profiling)
   const only = process.env.BENCH_ONLY;

@@ -31,17 +31,21 @@ export class TailEngine {
   private readonly positions = new Map<string, FilePosition>();
   private readonly failing = new Map<string, string>();
   private readonly watchers = new Map<string, FSWatcher>();
+  /** Paths fs.watch reported as changed since their last read. */
+  private readonly dirty = new Set<string>();
   private wakeUp: (() => void) | null = null;
   private scanRequested = false;
   private ctx!: SourceContext;
   private m!: Record<'events' | 'bytes' | 'invalid' | 'truncated' | 'parse' | 'excluded', Counter>;
   private readonly pollMs: number;
+  private readonly idlePollMs: number;
 
   constructor(
     private readonly provider: PathProvider,
     private readonly opts: EngineOptions,
   ) {
     this.pollMs = Math.min(250, opts.glob_interval_ms);
+    this.idlePollMs = Math.max(this.pollMs, Math.min(1000, opts.glob_interval_ms));
   }
 
   /** Files currently open (tests, metrics). */
@@ -104,6 +108,10 @@ export class TailEngine {
   /** One read (or EOF housekeeping) for a file; true when data was read. */
   private async step(t: FileTailer): Promise<boolean> {
     const now = Date.now();
+    // an idle file is looked at again when fs.watch reports a change in it, or after pollMs
+    // (so one busy file is not slowed down by syscalls on hundreds of idle ones)
+    if (t.idle && now < t.nextPoll && !this.dirty.has(t.path)) return false;
+    this.dirty.delete(t.path);
     try {
       // before reading after an idle spell (or every pollMs while busy): was the file truncated or
       // rewritten in place (copytruncate)? Reading at the old offset would yield foreign bytes.
@@ -119,6 +127,8 @@ export class TailEngine {
       const n = await t.readChunk(this.opts.read_chunk_bytes, this.opts.batch_size, (ev, off) => this.emit(t, ev, off));
       this.syncStats(t);
       t.idle = n === 0;
+      // with fs.watch on its directory an idle file needs only a slow safety-net poll
+      if (t.idle) t.nextPoll = now + (this.watchers.has(dirname(t.path)) ? this.idlePollMs : this.pollMs);
       if (n > 0) {
         this.m.bytes.inc(n);
         return true;
@@ -127,10 +137,6 @@ export class TailEngine {
       if (since > 0 && now - since >= this.opts.held_timeout_ms) {
         await t.flushHeld((ev, off) => this.emit(t, ev, off));
         this.syncStats(t);
-      }
-      if (t.detachedAt === 0 && now - t.lastGrowth >= this.pollMs && !(await t.pathIsOurs())) {
-        t.detachedAt = now;
-        this.rotation('rotated');
       }
       if (t.detachedAt > 0 && now - Math.max(t.detachedAt, t.lastGrowth) >= this.opts.rotate_wait_ms) {
         await t.finish((ev, off) => this.emit(t, ev, off));
@@ -207,7 +213,9 @@ export class TailEngine {
   }
 
   private async scan(initial: boolean): Promise<void> {
+    this.dirty.clear(); // marks of files not tailed would pile up; tailed ones are polled within pollMs anyway
     const targets = await this.provider.scan((p, e) => this.fail(p, e));
+    const seen = new Set<string>();
     for (const target of targets) {
       if (this.ctx.signal.aborted) return;
       let st;
@@ -222,6 +230,7 @@ export class TailEngine {
         continue;
       }
       const key = identityKey(st.dev, st.ino);
+      seen.add(key);
       const existing = this.tailers.get(key);
       if (existing) {
         if (existing.path !== target.path && (existing.detachedAt > 0 || !(await existing.pathIsOurs()))) {
@@ -231,6 +240,15 @@ export class TailEngine {
         continue;
       }
       await this.openTarget(key, target, st.ino, initial);
+    }
+    // a file no tailed path leads to any more was renamed away or deleted: read it to the end and
+    // close it rotate_wait_ms after its last growth
+    const now = Date.now();
+    for (const t of this.tailers.values()) {
+      if (t.detachedAt === 0 && !seen.has(t.key)) {
+        t.detachedAt = now;
+        this.rotation('rotated');
+      }
     }
     this.syncWatchers();
   }
@@ -309,8 +327,9 @@ export class TailEngine {
     for (const d of want) {
       if (this.watchers.has(d) || this.watchers.size >= MAX_WATCHERS) continue;
       try {
-        const w = watch(d, { persistent: false }, (ev) => {
+        const w = watch(d, { persistent: false }, (ev, name) => {
           if (ev === 'rename') this.scanRequested = true;
+          else if (name && this.dirty.size < 100_000) this.dirty.add(join(d, name.toString()));
           this.wake();
         });
         w.on('error', () => {

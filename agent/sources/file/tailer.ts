@@ -39,7 +39,9 @@ export class FileTailer {
   lastCheckpoint = -1;
   lastVerify = 0;
   /** The last read found no data (the next read verifies the file first). */
-  idle = true;
+  idle = false;
+  /** When an idle file is polled again without a watch event (ms). */
+  nextPoll = 0;
 
   private constructor(
     readonly key: string,
