@@ -89,13 +89,17 @@ export class TailEngine {
         if (ctx.signal.aborted) break;
         if (this.scanRequested || Date.now() >= nextScan) {
           this.scanRequested = false;
-          await this.scan(false);
+          await this.scan(false).catch((e: unknown) => {
+            if (isFlowlogError(e, 'ABORTED') || isFlowlogError(e, 'CHANNEL_CLOSED')) throw e;
+            ctx.log.once(`scan:${describeError(e)}`, 'error', 'scanning for files failed; retrying at the next scan', { error: describeError(e) });
+          });
           nextScan = Date.now() + this.opts.glob_interval_ms;
         }
         if (!progressed) await this.sleep(this.pollMs);
       }
     } catch (e) {
-      if (!(ctx.signal.aborted && isFlowlogError(e, 'ABORTED'))) throw e;
+      // shutdown (abort) or the pipeline closed our output: stop; positions were committed per batch
+      if (!(ctx.signal.aborted && isFlowlogError(e, 'ABORTED')) && !isFlowlogError(e, 'CHANNEL_CLOSED')) throw e;
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       for (const w of this.watchers.values()) w.close();
@@ -128,7 +132,14 @@ export class TailEngine {
       this.syncStats(t);
       t.idle = n === 0;
       // with fs.watch on its directory an idle file needs only a slow safety-net poll
-      if (t.idle) t.nextPoll = now + (this.watchers.has(dirname(t.path)) ? this.idlePollMs : this.pollMs);
+      if (t.idle) {
+        let next = now + (this.watchers.has(dirname(t.path)) ? this.idlePollMs : this.pollMs);
+        // ...but not later than a held event's flush timeout or a detached file's close time
+        const held = t.decoder.heldSince();
+        if (held > 0) next = Math.min(next, held + this.opts.held_timeout_ms);
+        if (t.detachedAt > 0) next = Math.min(next, Math.max(t.detachedAt, t.lastGrowth) + this.opts.rotate_wait_ms);
+        t.nextPoll = next;
+      }
       if (n > 0) {
         this.m.bytes.inc(n);
         return true;
@@ -147,7 +158,7 @@ export class TailEngine {
       }
       return false;
     } catch (e) {
-      if (this.ctx.signal.aborted && isFlowlogError(e, 'ABORTED')) throw e;
+      if ((this.ctx.signal.aborted && isFlowlogError(e, 'ABORTED')) || isFlowlogError(e, 'CHANNEL_CLOSED')) throw e;
       this.fail(t.path, e as NodeJS.ErrnoException);
       await t.close();
       this.tailers.delete(t.key);
@@ -261,18 +272,24 @@ export class TailEngine {
       this.fail(target.path, e as NodeJS.ErrnoException);
       return;
     }
-    this.failing.delete(target.path);
-    const size = (await t.fh.stat()).size;
-    const known = this.positions.get(key);
     let start = 0;
-    if (known && (await fingerprintMatches(t.fh, known.fp))) {
-      if (known.offset <= size) start = known.offset;
-      else this.rotation('truncated');
-    } else if (known) {
-      this.rotation('inode_reused');
-    } else if (initial && this.opts.read_from === 'end') {
-      start = size;
+    try {
+      const size = (await t.fh.stat()).size;
+      const known = this.positions.get(key);
+      if (known && (await fingerprintMatches(t.fh, known.fp))) {
+        if (known.offset <= size) start = known.offset;
+        else this.rotation('truncated');
+      } else if (known) {
+        this.rotation('inode_reused');
+      } else if (initial && this.opts.read_from === 'end') {
+        start = size;
+      }
+    } catch (e) {
+      this.fail(target.path, e as NodeJS.ErrnoException);
+      await t.close();
+      return;
     }
+    this.failing.delete(target.path);
     t.seek(start);
     if (finishOnly) t.detachedAt = Date.now();
     this.tailers.set(key, t);
