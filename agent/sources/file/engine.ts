@@ -13,7 +13,7 @@ import { decodePosition, encodePosition, type FilePosition } from './checkpoint.
 import type { TailOptions } from './config.js';
 import type { PathProvider } from './discovery.js';
 import { fingerprintMatches, identityKey } from './fingerprint.js';
-import { FileTailer, type TailTarget } from './tailer.js';
+import { AheadBudget, FileTailer, type TailTarget } from './tailer.js';
 
 export interface EngineOptions extends TailOptions {
   /** Held decoder data (multiline event, partial container line) is emitted after this long idle. */
@@ -25,6 +25,8 @@ export interface EngineOptions extends TailOptions {
 const MAX_WATCHERS = 4096;
 /** In-memory positions kept for files not open any more (their checkpoints stay in the spool). */
 const MAX_POSITIONS = 100_000;
+/** Read-ahead buffers of all files together (the rest is read without overlap). */
+const AHEAD_BUDGET_BYTES = 8 * 1024 * 1024;
 
 export class TailEngine {
   private readonly tailers = new Map<string, FileTailer>();
@@ -39,6 +41,7 @@ export class TailEngine {
   private m!: Record<'events' | 'bytes' | 'invalid' | 'truncated' | 'parse' | 'excluded', Counter>;
   private readonly pollMs: number;
   private readonly idlePollMs: number;
+  private readonly aheadBudget = new AheadBudget(AHEAD_BUDGET_BYTES);
 
   constructor(
     private readonly provider: PathProvider,
@@ -267,7 +270,7 @@ export class TailEngine {
   private async openTarget(key: string, target: TailTarget, ino: number, initial: boolean, finishOnly = false): Promise<void> {
     let t: FileTailer;
     try {
-      t = await FileTailer.open(key, target, ino, this.opts.max_line_bytes, this.opts.fingerprint_bytes);
+      t = await FileTailer.open(key, target, ino, this.opts.max_line_bytes, this.opts.fingerprint_bytes, this.aheadBudget);
     } catch (e) {
       this.fail(target.path, e as NodeJS.ErrnoException);
       return;

@@ -84,7 +84,15 @@ describe('file source across kill -9', () => {
     clearInterval(timer);
     closeSync(fd);
     const total = seq;
-    await until(() => readCommits(commitLog).seqs.length >= total, 60_000, `${total} committed`);
+    await until(() => readCommits(commitLog).seqs.length >= total, 20_000, `${total} committed`).catch((e) => {
+      const got = readCommits(commitLog).seqs.sort((a, b) => a - b);
+      const have = new Set(got);
+      const missing: number[] = [];
+      for (let i = 0; i < total; i++) if (!have.has(i)) missing.push(i);
+      process.stderr.write(`kill9 test: committed n=${got.length} total=${total} missing=${missing.length} first=${missing.slice(0, 5)} last=${missing.slice(-5)} dups=${got.filter((v, i) => i > 0 && got[i - 1] === v).length}\n`);
+      process.stderr.write(`kill9 test: checkpoints ${readFileSync(join(dir, 'cp-2.json'), 'utf8')} ${readFileSync(join(dir, 'cp-1.json'), 'utf8')}\n`);
+      throw e;
+    });
     await sleep(300);
     child.kill('SIGKILL');
     const got = readCommits(commitLog).seqs.sort((a, b) => a - b);
