@@ -84,7 +84,7 @@ describe('file source across kill -9', () => {
     clearInterval(timer);
     closeSync(fd);
     const total = seq;
-    await until(() => readCommits(commitLog).seqs.length >= total, 20_000, `${total} committed`).catch((e) => {
+    await until(() => readCommits(commitLog).seqs.length >= total, 45_000, `${total} committed`).catch((e) => {
       const got = readCommits(commitLog).seqs.sort((a, b) => a - b);
       const have = new Set(got);
       const missing: number[] = [];
