@@ -1,11 +1,12 @@
 // Registers every component type the CLI knows (agent and aggregator), for validation and running.
 import { registerComponent } from '../core/registry.js';
 import { stdinSource } from '../agent/sources/stdin/index.js';
+import { journaldSource } from '../agent/sources/journald/index.js';
 import { consoleSink } from '../agent/sinks/console/index.js';
 
 let done = false;
 export function registerAll(): void {
   if (done) return;
   done = true;
-  for (const def of [stdinSource, consoleSink]) registerComponent(def);
+  for (const def of [stdinSource, journaldSource, consoleSink]) registerComponent(def);
 }
