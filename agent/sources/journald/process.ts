@@ -34,9 +34,11 @@ function journalArgs(cfg: JournaldConfig): string[] {
 /** The follow command line. */
 export function followArgs(cfg: JournaldConfig, start: StartAt): string[] {
   const out = ['--output=export', '--follow', ...journalArgs(cfg)];
+  // --no-tail also with a cursor: `--follow` otherwise implies `--lines=10`, and journalctl 252 then
+  // prints only 10 entries after the cursor before it waits for new ones
   if (start === 'head') out.push('--no-tail');
   else if (start === 'tail') out.push('--lines=0');
-  else out.push(`--after-cursor=${start.after}`);
+  else out.push(`--after-cursor=${start.after}`, '--no-tail');
   // matches last: journalctl takes the remaining arguments as matches
   out.push(...matchArgs(cfg));
   return out;
