@@ -57,7 +57,13 @@ export function spawnJournalctl(path: string, args: string[]): Promise<Journalct
   return new Promise((resolve, reject) => {
     let child: Journalctl;
     try {
-      child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYSTEMD_COLORS: '0', LC_ALL: 'C.UTF-8' } });
+      // its own process group, so that stopping it also stops what a wrapper script (journalctl_path
+      // pointing at a chroot/nsenter script) started; journalctl itself exits when its stdout closes
+      child = spawn(path, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+        env: { ...process.env, SYSTEMD_COLORS: '0', LC_ALL: 'C.UTF-8' },
+      });
     } catch (e) {
       reject(spawnError(path, e));
       return;
@@ -66,6 +72,7 @@ export function spawnJournalctl(path: string, args: string[]): Promise<Journalct
     child.once('error', onError);
     child.once('spawn', () => {
       child.off('error', onError);
+      closedOf.set(child, new Promise((res) => child.once('close', (code, signal) => res({ code, signal }))));
       resolve(child);
     });
   });
@@ -81,20 +88,28 @@ function spawnError(path: string, e: unknown): FlowlogError {
   );
 }
 
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+const closedOf = new WeakMap<Journalctl, Promise<Exit>>();
+
 /** Resolves with the exit code (or signal name) once the child has exited and its pipes closed. */
-export function exited(child: Journalctl): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+export function exited(child: Journalctl): Promise<Exit> {
+  return closedOf.get(child)!;
 }
 
-/** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+/** Signals the child's process group (the child alone if the group is gone). */
+function signalGroup(child: Journalctl, sig: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, sig);
+  } catch {
+    child.kill(sig);
+  }
+}
+
+/** SIGTERM to the child's process group, then SIGKILL if it has not exited after `graceMs`. */
 export async function stopChild(child: Journalctl, graceMs = 2000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
   const done = exited(child);
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  signalGroup(child, 'SIGTERM');
+  const t = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
   try {
     await done;
   } finally {

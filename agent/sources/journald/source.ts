@@ -168,11 +168,10 @@ export class JournaldSource implements Source {
       builder.discard();
       parser.reset();
     }
-    if (ctx.signal.aborted) {
-      // stopping: what was read but not handed over is read again next time (its cursor was not sent)
-      await stopChild(child);
-    } else if (error) await stopChild(child);
-    const { code, signal } = await exited(child);
+    // stopping (or broken output): what was read but not handed over is read again next time, its
+    // cursor was not sent. After a natural end this only reaps what a wrapper may have left.
+    const { code, signal } = await (error || ctx.signal.aborted ? stopChild(child).then(() => exited(child)) : exited(child));
+    await stopChild(child, 100);
     return { cursor, entries, code, signal, error, stderrTail };
   }
 

@@ -96,7 +96,7 @@ export function config(over: Partial<Record<keyof JournaldConfig, unknown>>): Jo
 }
 
 /** Runs the source with a real bounded channel; the returned handle collects every batch. */
-export function startSource(cfg: JournaldConfig, checkpoints: Record<string, string> = {}, capacity = 8) {
+export function startSource(cfg: JournaldConfig, checkpoints: Record<string, string> = {}, capacity = 8, opts: { paused?: boolean } = {}) {
   const ch = new Channel<EventBatch>({ capacity });
   const ac = new AbortController();
   const log = memoryLogger();
@@ -112,7 +112,10 @@ export function startSource(cfg: JournaldConfig, checkpoints: Record<string, str
   };
   const batches: EventBatch[] = [];
   const running = new JournaldSource(cfg).run(ctx);
+  let resume: () => void = () => {};
+  const gate = opts.paused ? new Promise<void>((r) => (resume = r)) : Promise.resolve();
   const collecting = (async () => {
+    await gate;
     for await (const b of ch) batches.push(b);
   })();
   const events = () => batches.flatMap((b) => b.events);
@@ -122,6 +125,8 @@ export function startSource(cfg: JournaldConfig, checkpoints: Record<string, str
     log,
     metrics,
     running,
+    /** Starts consuming (for a source started with `paused`). */
+    resume: () => resume(),
     /** Waits until `pred` holds (polling), failing after `ms`. */
     async until(pred: () => boolean, ms = 30_000, what = 'condition'): Promise<void> {
       const t0 = Date.now();
@@ -131,6 +136,7 @@ export function startSource(cfg: JournaldConfig, checkpoints: Record<string, str
       }
     },
     async stop(): Promise<void> {
+      resume();
       ac.abort();
       try {
         await running;
