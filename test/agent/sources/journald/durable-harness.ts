@@ -1,31 +1,21 @@
-// Child process for the kill -9 resume test: runs the journald source into a durable store that
-// writes the batch's events and its checkpoint in ONE better-sqlite3 transaction, the way the spool
-// does, and reads its checkpoints back from there on start. Usage: durable-harness.ts DB JOURNAL_DIR
-// Stops cleanly on SIGTERM.
-import Database from 'better-sqlite3';
+// Child process for the kill -9 resume test: runs the journald source into the real spool, which
+// commits each batch's events together with its cursor checkpoint in one SQLite transaction, and
+// reads its checkpoints back from the spool on start. Usage: durable-harness.ts SPOOL_DIR JOURNAL_DIR
+// Writes `ok <last seq>` on stdout (synchronously) after each append is durable. Stops on SIGTERM.
 import { Channel } from '../../../../core/channel.js';
+import { encodeNdjson } from '../../../../core/codec.js';
 import type { EventBatch, SourceContext } from '../../../../core/component.js';
 import { createLogger } from '../../../../core/telemetry/logger.js';
 import { Metrics } from '../../../../core/telemetry/metrics.js';
+import { Spool } from '../../../../spool/spool.js';
 import { journaldConfig } from '../../../../agent/sources/journald/config.js';
 import { JournaldSource } from '../../../../agent/sources/journald/source.js';
 
-const [dbPath, dir] = process.argv.slice(2) as [string, string];
-const db = new Database(dbPath);
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
-db.exec(`CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, cursor TEXT NOT NULL);
-         CREATE TABLE IF NOT EXISTS checkpoints (source TEXT, key TEXT, value TEXT, PRIMARY KEY (source, key))`);
-const insertEvent = db.prepare('INSERT INTO events (seq, cursor) VALUES (?, ?)');
-const upsertCheckpoint = db.prepare('INSERT INTO checkpoints (source, key, value) VALUES (?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET value = excluded.value');
-const commit = db.transaction((b: EventBatch) => {
-  for (const e of b.events) insertEvent.run(Number(e.attributes['journald.seq']), String(e.attributes['journald.cursor']));
-  for (const c of b.checkpoints ?? []) upsertCheckpoint.run(c.source, c.key, c.value);
-});
-const stored = new Map<string, string>();
-for (const row of db.prepare('SELECT key, value FROM checkpoints WHERE source = ?').all('jd') as { key: string; value: string }[]) {
-  stored.set(row.key, row.value);
-}
+const [spoolDir, journalDir] = process.argv.slice(2) as [string, string];
+const log = createLogger({ level: 'warn', format: 'json' });
+const metrics = new Metrics();
+// sync 'normal' (WAL): a commit survives the death of the process, which is what this test does to it
+const spool = Spool.open({ dir: spoolDir, sync: 'normal', batchMaxMs: 5 }, { log, metrics });
 
 const ch = new Channel<EventBatch>({ capacity: 4 });
 const ac = new AbortController();
@@ -33,17 +23,25 @@ process.on('SIGTERM', () => ac.abort());
 const ctx: SourceContext = {
   name: 'jd',
   signal: ac.signal,
-  log: createLogger({ level: 'warn', format: 'json' }),
-  metrics: new Metrics(),
-  dataDir: '/nonexistent',
+  log,
+  metrics,
+  dataDir: spoolDir,
   out: ch,
-  checkpoints: stored,
+  checkpoints: spool.checkpoints('jd'),
 };
-const cfg = journaldConfig.parse({ journal_directory: dir, batch_size: 500 });
+
 const sink = (async () => {
-  for await (const b of ch) commit(b);
+  // appends are pipelined (a few in flight, resolved in order), as the agent does
+  const inFlight: Promise<void>[] = [];
+  for await (const b of ch) {
+    const entries = b.events.length ? [{ group: 'g', payload: Buffer.from(encodeNdjson(b.events)), count: b.events.length }] : [];
+    const last = b.events.at(-1)?.attributes['journald.seq'];
+    inFlight.push(spool.append(entries, b.checkpoints ?? []).then(() => void (last !== undefined && process.stdout.write(`ok ${last}\n`))));
+    if (inFlight.length >= 4) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
 })();
-await new JournaldSource(cfg).run(ctx);
+await new JournaldSource(journaldConfig.parse({ journal_directory: journalDir, batch_size: 500 })).run(ctx);
 ch.close();
 await sink;
-db.close();
+await spool.close();
