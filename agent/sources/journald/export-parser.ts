@@ -4,6 +4,7 @@
 //   \n                                end of an entry
 // Chunks may split anything anywhere; partial input waits for the next chunk without re-scanning
 // from the start of a large value.
+import { isAscii } from 'node:buffer';
 import { FlowlogError } from '../../../core/errors.js';
 import type { EntryReceiver } from './mapping.js';
 
@@ -14,6 +15,11 @@ export const MAX_FIELD_BYTES = 512 * 1024 * 1024;
 interface FastSlices {
   latin1Slice(start: number, end: number): string;
   utf8Slice(start: number, end: number): string;
+}
+
+function hasHighBytes(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) > 127) return true;
+  return false;
 }
 
 export class ExportParser {
@@ -55,14 +61,21 @@ export class ExportParser {
     }
   }
 
-  /** Parses complete fields; returns the offset of the first byte not consumed. */
+  /**
+   * Parses complete fields; returns the offset of the first byte not consumed.
+   * The chunk is decoded to one latin1 string first (one native call per chunk, byte offsets equal
+   * character offsets), so names and ASCII values are cheap substrings of it; a value with bytes
+   * >= 0x80 is decoded as UTF-8 from the buffer at the same offsets.
+   */
   private parse(buf: Buffer): number {
     const len = buf.length;
     const fast = buf as unknown as FastSlices;
+    const s = fast.latin1Slice(0, len);
+    const ascii = isAscii(buf);
     const rx = this.rx;
     let pos = 0;
     while (pos < len) {
-      const c0 = buf[pos]!;
+      const c0 = s.charCodeAt(pos);
       if (c0 === 10) {
         // blank line: end of entry
         pos++;
@@ -80,17 +93,17 @@ export class ExportParser {
           this.need = len - pos + 1;
           return pos;
         }
-        c = buf[i]!;
+        c = s.charCodeAt(i);
       }
       if (i - pos > 256) throw new FlowlogError('SOURCE_PARSE', `journal export stream: field name longer than 256 bytes at byte ${pos}`);
-      const name = fast.latin1Slice(pos, i);
+      const name = s.slice(pos, i);
       if (c === 61) {
-        const nl = buf.indexOf(10, i + 1);
+        const nl = s.indexOf('\n', i + 1);
         if (nl < 0) {
           this.need = len - pos + 1;
           return pos;
         }
-        rx.field(name, fast.utf8Slice(i + 1, nl));
+        rx.field(name, ascii || !hasHighBytes(s, i + 1, nl) ? s.slice(i + 1, nl) : fast.utf8Slice(i + 1, nl));
         pos = nl + 1;
       } else {
         const start = i + 9;
