@@ -133,7 +133,8 @@ export class JournaldSource implements Source {
       while (true) {
         next ??= it.next();
         let r: IteratorResult<Buffer> | typeof TIMEOUT;
-        if (pending.length > 0) {
+        if (pending.length > 0 && child.stdout.readableLength === 0) {
+          // nothing more buffered: hand the partial batch over unless more comes within IDLE_FLUSH_MS
           let timer: NodeJS.Timeout | undefined;
           r = await Promise.race([next, new Promise<typeof TIMEOUT>((res) => (timer = setTimeout(res, IDLE_FLUSH_MS, TIMEOUT)))]);
           clearTimeout(timer);
