@@ -170,7 +170,9 @@ export class JournaldSource implements Source {
       parser.reset();
     }
     // stopping (or broken output): what was read but not handed over is read again next time, its
-    // cursor was not sent. After a natural end this only reaps what a wrapper may have left.
+    // cursor was not sent. Unread pipe data is dropped, or 'close' would wait for it forever.
+    // After a natural end this only reaps what a wrapper may have left.
+    child.stdout.destroy();
     const { code, signal } = await (error || ctx.signal.aborted ? stopChild(child).then(() => exited(child)) : exited(child));
     await stopChild(child, 100);
     return { cursor, entries, code, signal, error, stderrTail };
