@@ -99,6 +99,18 @@ describe.skipIf(skip)(`journald follow and restart${skip ? ` (skipped: ${skip})`
     expect(seqs(s)).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
   }, 60_000);
 
+  it('stops cleanly while blocked on a full downstream, leaving no journalctl behind', async () => {
+    const dir = freshDir('stop-blocked');
+    await writeJournal(join(dir, 's.journal'), range(0, 5000));
+    const s = startSource(config({ journal_directory: dir, batch_size: 100 }), {}, 1, { paused: true });
+    await s.until(() => processesWith(dir).length > 0, 20_000, 'journalctl to start');
+    await new Promise((r) => setTimeout(r, 500));
+    await s.stop(); // hung before unread pipe data was dropped on stop
+    expect(processesWith(dir)).toEqual([]);
+    // what was handed over is a prefix, in order
+    expect(seqs(s)).toEqual(Array.from({ length: seqs(s).length }, (_, i) => i));
+  });
+
   it('starts at the tail with since_now, checkpoints that start, and reads only newer entries', async () => {
     const dir = freshDir('since-now');
     const file = join(dir, 'n.journal');
