@@ -54,8 +54,8 @@ export class ExportParser {
     }
     const rest = this.parse(chunk);
     if (rest < chunk.length) {
-      // copy, so the caller's (possibly large, pooled) chunk is not kept alive by a small tail
-      const tail = Buffer.from(chunk.subarray(rest));
+      // a view, not a copy: it is concatenated with the next chunk anyway
+      const tail = chunk.subarray(rest);
       this.held.push(tail);
       this.heldLen = tail.length;
     }
