@@ -16,6 +16,21 @@ export interface RawResult {
 
 const LOG_BURST = 100;
 
+/** Instantiates the module once with a fresh memory and checks its ABI version (load-time refusal). */
+export function checkAbiVersion(mod: LoadedModule, maxPages: number): void {
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.min(mod.minPages, maxPages)), maximum: Math.max(maxPages, mod.minPages) });
+  let version: number;
+  try {
+    const inst = new WebAssembly.Instance(mod.module, { env: { memory }, flowlog: { log: () => undefined } });
+    version = (inst.exports as unknown as AbiExports).flowlog_abi_version();
+  } catch (e) {
+    throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: instantiation failed: ${(e as Error).message}`, { cause: e });
+  }
+  if (version !== ABI_VERSION) {
+    throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: ABI version ${version}, this agent supports ${ABI_VERSION}; rebuild it with this flowlog's SDK`);
+  }
+}
+
 export class ModuleInstance {
   readonly needs: number;
   private readonly memory: WebAssembly.Memory;
