@@ -14,6 +14,8 @@ import type { FromWorker, ToWorker } from './worker.js';
 export interface Runner {
   /** The module's flowlog_needs bits (after init). */
   readonly needs: number;
+  /** The attribute keys it reads, with NEEDS_SELECTED_ATTRIBUTES. */
+  readonly attrKeys: string[] | null;
   run(batch: EncodedBatch): Promise<BatchResult>;
   close(): Promise<void>;
 }
@@ -27,12 +29,14 @@ export interface RunnerOptions {
 export class InlineRunner implements Runner {
   private inst: ModuleInstance | null;
   readonly needs: number;
+  readonly attrKeys: string[] | null;
   constructor(
     private readonly mod: LoadedModule,
     private readonly opts: RunnerOptions,
   ) {
     this.inst = new ModuleInstance(mod, opts.config, opts.maxPages, opts.log);
     this.needs = this.inst.needs;
+    this.attrKeys = this.inst.attrKeys;
   }
   async run(b: EncodedBatch): Promise<BatchResult> {
     return this.runSync(b);
@@ -40,8 +44,8 @@ export class InlineRunner implements Runner {
   runSync(b: EncodedBatch): BatchResult {
     const inst = (this.inst ??= new ModuleInstance(this.mod, this.opts.config, this.opts.maxPages, this.opts.log));
     try {
-      const r = inst.run(b.buf.subarray(0, b.length), b.count);
-      return { statuses: r.statuses, output: r.output, input: r.input, offsets: b.offsets };
+      const r = inst.run(b.bytes.subarray(0, b.length), b.count);
+      return { statuses: r.statuses, output: r.output, input: r.input };
     } catch (e) {
       this.inst = null;
       throw e;
@@ -78,10 +82,11 @@ function spawnWorker(): Worker {
 export class WorkerRunner implements Runner {
   private worker: Worker | null = null;
   private ready: Promise<void> | null = null;
-  private pending: { id: number; resolve: (r: BatchResult) => void; reject: (e: Error) => void; offsets: Int32Array } | null = null;
+  private pending: { id: number; resolve: (r: BatchResult) => void; reject: (e: Error) => void } | null = null;
   private nextId = 1;
   private closed = false;
   needs = 0;
+  attrKeys: string[] | null = null;
 
   constructor(
     private readonly mod: LoadedModule,
@@ -101,13 +106,14 @@ export class WorkerRunner implements Runner {
         if (m.t === 'loaded') {
           loaded = true;
           this.needs = m.needs;
+          this.attrKeys = m.attrKeys;
           return resolve();
         }
         if (m.t === 'error' && m.id === -1) return reject(new FlowlogError(m.code as ErrorCodeName, m.message));
         const p = this.pending;
         if (!p || p.id !== m.id) return;
         this.pending = null;
-        if (m.t === 'done') p.resolve({ statuses: m.statuses, output: m.output, input: m.input, offsets: p.offsets });
+        if (m.t === 'done') p.resolve({ statuses: m.statuses, output: m.output, input: m.input });
         else p.reject(new FlowlogError(m.code as ErrorCodeName, m.message));
       });
       w.on('error', (e) => {
@@ -150,8 +156,7 @@ export class WorkerRunner implements Runner {
     if (this.closed) throw new FlowlogError('TRANSFORM_LOAD', 'transform runner is closed');
     await this.start();
     const w = this.worker!;
-    const input = new Uint8Array(b.buf.subarray(0, b.length)); // copy: the encoder reuses its buffer
-    const offsets = b.offsets.slice(0, b.count);
+    const input = b.bytes.slice(0, b.length); // copy: the encoder reuses its buffer
     const id = this.nextId++;
     return new Promise<BatchResult>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -163,7 +168,6 @@ export class WorkerRunner implements Runner {
       }, this.opts.timeBudgetMs);
       this.pending = {
         id,
-        offsets,
         resolve: (r) => (clearTimeout(timer), resolve(r)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       };

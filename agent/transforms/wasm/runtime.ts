@@ -137,7 +137,7 @@ export class WasmTransform implements Transform {
     this.c.in!.inc(events.length);
     try {
       if (this.runner instanceof WorkerRunner) await this.runner.start();
-      const enc = this.encoder.encode(events, this.runner.needs);
+      const enc = this.encoder.encode(events, this.runner.needs, this.runner.attrKeys);
       const res = await this.runner.run(enc);
       const before = { ...this.counts };
       const out = decodeBatch(events, res, this.counts);
