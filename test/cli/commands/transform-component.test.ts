@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..', '..');
+// asc compiles take 20-50 s on an overloaded 2-core machine: generous timeouts, no timing assertions
 const cli = (args: string[], input = '') =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), ...args], { cwd: root, input, encoding: 'utf8', timeout: 85_000 });
+  spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), ...args], { cwd: root, input, encoding: 'utf8', timeout: 170_000 });
 
 test('build --component makes a Component Model transform that `transform test` runs', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'flowlog-cli-')), 'comp_word.wasm');
@@ -19,4 +20,4 @@ test('build --component makes a Component Model transform that `transform test` 
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).body)).toEqual(['a WARN', 'c WARN']);
   expect(r.stderr).toContain('in 3, kept 2, dropped 1, modified 0');
-}, 90_000);
+}, 180_000);
