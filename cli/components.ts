@@ -6,6 +6,7 @@ import { consoleSink } from '../agent/sinks/console/index.js';
 import '../spool/config.js'; // registers the top-level `spool:` section
 import { fileSource } from '../agent/sources/file/index.js';
 import { kubernetesLogsSource } from '../agent/sources/kubernetes/index.js';
+import { wasmTransformDefs } from '../agent/transforms/wasm/index.js';
 
 let done = false;
 export function registerAll(): void {
@@ -13,4 +14,5 @@ export function registerAll(): void {
   done = true;
   for (const def of [stdinSource, consoleSink, fileSource, kubernetesLogsSource]) registerComponent(def);
   for (const def of [stdinSource, journaldSource, consoleSink]) registerComponent(def);
+  for (const def of [stdinSource, consoleSink, ...wasmTransformDefs]) registerComponent(def);
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerSpool } from './commands/spool.js';
+import { registerTransform } from './commands/transform.js';
 import { registerValidate } from './commands/validate.js';
 
 const pkgPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
+  registerTransform(program);
   registerValidate(program);
   registerSpool(program);
   return program;
