@@ -1,0 +1,93 @@
+// Vector transforms → flowlog transforms: filter (simple VRL conditions) and sample. Everything else
+// (remap and its VRL programs, route, reduce, ...) is reported and left out.
+import { mapField } from './fields.js';
+import { Report, isObj, walkOptions } from './report.js';
+import { VrlUnsupported, translateCondition, type Condition } from './vrl.js';
+
+type Out = Record<string, unknown>;
+export type TransformResult = { type: string; options: Out } | null;
+
+export function translateTransform(r: Report, name: string, cfg: Record<string, any>): TransformResult {
+  const path = ['transforms', name];
+  switch (cfg.type) {
+    case 'filter':
+      return filter(r, path, cfg);
+    case 'sample':
+      return sample(r, path, cfg);
+    case 'remap':
+      r.untranslated([...path, cfg.file !== undefined ? 'file' : 'source'], 'remap runs a VRL program, which flowlog does not execute: port it to flowlog transforms (set, rename, remove, parse_json, parse_logfmt, redact) or a wasm module; the transform was left out');
+      return null;
+    default:
+      r.untranslated([...path, 'type'], `Vector transform type "${cfg.type}" has no flowlog translation; the transform was left out`);
+      return null;
+  }
+}
+
+/** A Vector condition (VRL string, {type: vrl, source}) → flowlog condition, or null (reported). */
+export function condition(r: Report, at: string[], v: unknown): Condition | null {
+  let src: string | undefined;
+  let srcAt = at;
+  if (typeof v === 'string') src = v;
+  else if (isObj(v) && (v.type === 'vrl' || v.type === undefined) && typeof v.source === 'string') {
+    src = v.source;
+    srcAt = [...at, 'source'];
+  } else if (isObj(v)) {
+    r.untranslated(at, `condition type "${v.type}" is not translated (only VRL comparisons are)`);
+    return null;
+  }
+  if (src === undefined) {
+    r.untranslated(at, 'missing condition');
+    return null;
+  }
+  try {
+    const { condition, notes } = translateCondition(src);
+    for (const n of notes) r.note(srcAt, n);
+    return condition;
+  } catch (e) {
+    if (!(e instanceof VrlUnsupported)) throw e;
+    r.untranslated(srcAt, `VRL condition ${JSON.stringify(src.trim())} is not translated: ${e.message}`);
+    return null;
+  }
+}
+
+function filter(r: Report, path: string[], cfg: Record<string, any>): TransformResult {
+  let cond: Condition | null = null;
+  walkOptions(r, path, cfg, { condition: (v, at) => (cond = condition(r, at, v)) }, "flowlog's filter transform");
+  if (!cond) {
+    r.untranslated(path, 'the filter was left out because its condition could not be translated: events it dropped now pass');
+    return null;
+  }
+  return { type: 'filter', options: { condition: cond } };
+}
+
+function sample(r: Report, path: string[], cfg: Record<string, any>): TransformResult {
+  const o: Out = {};
+  walkOptions(r, path, cfg, {
+    rate: (v) => (o.rate = v),
+    ratio: (v, at) => {
+      const rate = Math.round(1 / Number(v));
+      o.rate = rate;
+      if (Math.abs(1 / rate - Number(v)) > 1e-9) r.note(at, `ratio ${v} became rate ${rate} (1 in ${rate})`);
+    },
+    key_field: (v, at) => {
+      const f = mapField(String(v));
+      if (f?.kind === 'attribute') {
+        o.key_field = f.name;
+        if (!f.known) r.note(at, `field ${v} assumed to be the attribute "${f.name}"`);
+      } else if (f?.kind === 'body') {
+        r.note(at, 'key_field message: flowlog samples by the body when key_field is unset');
+      } else r.untranslated(at, `key_field ${v} is not an attribute`);
+    },
+    exclude: (v, at) => {
+      const c = condition(r, at, v);
+      if (c) r.untranslated(at, `sample exclude is not supported by flowlog's sample (would be ${JSON.stringify(c)}): excluded events are now sampled too; route them around the sample`);
+    },
+    group_by: (_v, at) => r.untranslated(at, 'group_by is not supported: flowlog samples each key_field value at the same rate'),
+    sample_rate_key: (_v, at) => r.untranslated(at, 'the sample rate is not written into events'),
+  }, "flowlog's sample transform");
+  if (o.rate === undefined) {
+    r.untranslated(path, 'sample without rate/ratio was left out');
+    return null;
+  }
+  return { type: 'sample', options: o };
+}
