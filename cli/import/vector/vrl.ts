@@ -21,7 +21,8 @@ type Tok =
   | { t: 'num'; v: number }
   | { t: 'bool'; v: boolean }
   | { t: 'ident'; v: string }
-  | { t: 'op'; v: string };
+  | { t: 'op'; v: string }
+  | { t: 'unsupported'; v: string };
 
 function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
@@ -39,7 +40,7 @@ function tokenize(src: string): Tok[] {
       i += 2;
       continue;
     }
-    if (c === '!' || c === '(' || c === ')' || c === ',') {
+    if (c === '!' || c === '(' || c === ')' || c === ',' || c === ':') {
       out.push({ t: 'op', v: c });
       i++;
       continue;
@@ -62,7 +63,11 @@ function tokenize(src: string): Tok[] {
       continue;
     }
     if ((c === 'r' || c === 't') && (src[i + 1] === '"' || src[i + 1] === "'")) {
-      throw new VrlUnsupported(`${c === 'r' ? 'regex' : 'timestamp'} literals have no flowlog condition`);
+      const end = src.indexOf(src[i + 1]!, i + 2);
+      if (end < 0) throw new VrlUnsupported('unterminated literal');
+      out.push({ t: 'unsupported', v: `${c === 'r' ? 'regex' : 'timestamp'} literals have no flowlog condition` });
+      i = end + 1;
+      continue;
     }
     if (c === "'" || (c === 's' && src[i + 1] === "'")) {
       const start = c === 's' ? i + 2 : i + 1;
@@ -175,6 +180,7 @@ class Parser {
     if (t.t === 'path') return { k: 'path', v: t.v };
     if (t.t === 'str' || t.t === 'num' || t.t === 'bool') return { k: 'lit', v: t.v };
     if (t.t === 'ident') return this.call(t.v);
+    if (t.t === 'unsupported') throw new VrlUnsupported(t.v);
     throw new VrlUnsupported(`unexpected ${describe(t)}`);
   }
 
@@ -183,6 +189,10 @@ class Parser {
     this.expectOp('(');
     const args: Operand[] = [];
     while (!this.isOp(')')) {
+      const next = this.toks[this.i + 1];
+      if (this.peek()?.t === 'ident' && next?.t === 'op' && next.v === ':') {
+        throw new VrlUnsupported(`named arguments in ${name}() (${(this.peek() as { v: string }).v}:) are not translated`);
+      }
       args.push(this.operand());
       if (this.isOp(',')) this.i++;
       else if (!this.isOp(')')) throw new VrlUnsupported(`unsupported argument syntax in ${name}(): named arguments and expressions are not translated`);

@@ -1,0 +1,105 @@
+// A Vector DaemonSet config in TOML (fixtures/k8s-to-kafka.toml, written from Vector's documented
+// options) → the exact flowlog config, and every piece that could not be translated reported at its line.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importVector } from '../../../cli/import/vector/index.js';
+
+const file = join(import.meta.dirname, 'fixtures', 'k8s-to-kafka.toml');
+const { config, report } = importVector(readFileSync(file, 'utf8'), 'k8s-to-kafka.toml');
+const items = (kind: string) => report.items.filter((i) => i.kind === kind).map((i) => `${i.where} ${i.path}`);
+
+describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', () => {
+  it('translates to the exact flowlog structure', () => {
+    expect(config).toEqual({
+      data_dir: '/var/lib/vector',
+      api: { enabled: true, address: '127.0.0.1:8686' },
+      spool: { max_bytes: 536870912, when_full: 'block' },
+      sources: {
+        k8s: {
+          type: 'kubernetes_logs',
+          exclude_namespaces: ['kube-system', 'kube-public'],
+          max_line_bytes: 65536,
+          read_from: 'end',
+          api: { node_name: '${VECTOR_SELF_NODE_NAME}' },
+        },
+      },
+      transforms: {
+        drop_system: {
+          type: 'filter',
+          inputs: ['k8s'],
+          condition: {
+            all: [{ not: { attribute: 'k8s.namespace.name', equals: 'monitoring' } }, { not: { attribute: 'k8s.pod.name', prefix: 'debug-' } }],
+          },
+        },
+        // the remap "parse" was left out: its consumers read its input instead
+        errors_only: {
+          type: 'filter',
+          inputs: ['drop_system'],
+          condition: { any: [{ all: [{ severity_at_least: 'error' }, { not: { severity_at_least: 'fatal' } }] }, { body_contains: 'panic' }] },
+        },
+        thin: { type: 'sample', inputs: ['drop_system'], rate: 10, key_field: 'k8s.pod.name' },
+      },
+      sinks: {
+        kafka_all: {
+          type: 'kafka',
+          inputs: ['thin', 'errors_only'],
+          bootstrap_servers: 'kafka-0.kafka:9092,kafka-1.kafka:9092',
+          topic: 'logs.{{ k8s.namespace.name }}',
+          default_topic: 'logs.unknown',
+          key_field: 'k8s.pod.name',
+          request_timeout_ms: 300000,
+          sasl: { mechanism: 'scram-sha-512', username: 'vector', password: '${KAFKA_PASSWORD}' },
+          tls: { enabled: true, ca_file: '/etc/kafka/ca.pem', cert_file: '/etc/kafka/client.pem', key_file: '/etc/kafka/client.key', verify: true },
+          batch: { max_bytes: 1000000, timeout_ms: 500 },
+          framing: 'single',
+        },
+      },
+    });
+  });
+
+  it('reports every untranslated piece with its file:line', () => {
+    expect(items('not translated').sort()).toEqual(
+      [
+        'k8s-to-kafka.toml:8 api.playground',
+        'k8s-to-kafka.toml:14 sources.k8s.extra_label_selector',
+        'k8s-to-kafka.toml:17 sources.k8s.pod_annotation_fields',
+        'k8s-to-kafka.toml:27 transforms.parse.source', // the VRL program
+        'k8s-to-kafka.toml:43 transforms.thin.exclude',
+        'k8s-to-kafka.toml:46 transforms.lanes.type', // route
+        'k8s-to-kafka.toml:53 transforms.tagged.condition', // match() with a regex
+        'k8s-to-kafka.toml:50 transforms.tagged',
+        'k8s-to-kafka.toml:61 sinks.kafka_all.compression', // zstd
+        'k8s-to-kafka.toml:63 sinks.kafka_all.librdkafka_options.queue.buffering.max.ms',
+        'k8s-to-kafka.toml:67 sinks.kafka_all.encoding.timestamp_format',
+        'k8s-to-kafka.toml:85 sinks.kafka_all.batch.max_events',
+        'k8s-to-kafka.toml:96 sinks.audit_out.topic', // strftime template
+        'k8s-to-kafka.toml:94 sinks.audit_out.inputs.0', // route lane input
+        'k8s-to-kafka.toml:92 sinks.audit_out',
+        'k8s-to-kafka.toml:100 sinks.loki.type', // unknown sink
+      ].sort(),
+    );
+    const byPath = new Map(report.items.map((i) => [i.path, i.message]));
+    expect(byPath.get('transforms.parse.source')).toMatch(/VRL program/);
+    expect(byPath.get('transforms.tagged.condition')).toMatch(/match\(\) has no flowlog condition/);
+    expect(byPath.get('sinks.kafka_all.compression')).toMatch(/"zstd" is not supported/);
+    expect(byPath.get('sinks.audit_out.topic')).toMatch(/strftime/);
+    expect(byPath.get('sinks.loki.type')).toMatch(/"loki" has no flowlog equivalent/);
+  });
+
+  it('notes approximations and rewiring', () => {
+    expect(items('note').sort()).toEqual(
+      [
+        'k8s-to-kafka.toml:36 transforms.errors_only.condition.source',
+        'k8s-to-kafka.toml:43 transforms.thin.exclude',
+        'k8s-to-kafka.toml:59 sinks.kafka_all.topic',
+        'k8s-to-kafka.toml:62 sinks.kafka_all.message_timeout_ms',
+        'k8s-to-kafka.toml:66 sinks.kafka_all.encoding.codec',
+        'k8s-to-kafka.toml:97 sinks.audit_out.encoding.codec',
+        'k8s-to-kafka.toml:34 transforms.errors_only.inputs',
+        'k8s-to-kafka.toml:40 transforms.thin.inputs',
+      ].sort(),
+    );
+    expect(report.items.find((i) => i.path === 'transforms.thin.inputs')!.message).toBe('input "parse" was left out; now reads drop_system');
+  });
+});
