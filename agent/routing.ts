@@ -4,19 +4,28 @@
 // route after a reload; sinks parse it once per spool entry, never per event.
 import type { LogEvent } from '../core/event.js';
 
+/** Group key naming the sinks an entry is for, when not every spool consumer takes it. */
+export const SINKS_KEY = 'flowlog.sinks';
+
 export type GroupValues = Readonly<Record<string, string>>;
 
 /** Groups events by the values of `fields` (sorted, deduplicated); events keep their order within a group. */
 export class Grouper {
   readonly fields: readonly string[];
 
-  constructor(fields: Iterable<string>) {
+  private readonly extra: Readonly<Record<string, string>>;
+  private readonly constant: string;
+
+  /** `extra` values are added to every group (e.g. which sinks the events are for). */
+  constructor(fields: Iterable<string>, extra: Readonly<Record<string, string>> = {}) {
     this.fields = [...new Set(fields)].sort();
+    this.extra = extra;
+    this.constant = JSON.stringify(extra);
   }
 
   /** Splits a batch into [group, events] pairs. Missing attributes are left out of the group. */
   split(events: readonly LogEvent[]): [string, LogEvent[]][] {
-    if (this.fields.length === 0) return events.length ? [['{}', events as LogEvent[]]] : [];
+    if (this.fields.length === 0) return events.length ? [[this.constant, events as LogEvent[]]] : [];
     const byKey = new Map<string, { group: string; events: LogEvent[] }>();
     const f = this.fields;
     for (let i = 0; i < events.length; i++) {
@@ -29,7 +38,7 @@ export class Grouper {
       }
       let g = byKey.get(key);
       if (!g) {
-        const o: Record<string, string> = {};
+        const o: Record<string, string> = { ...this.extra };
         for (const name of f) {
           const v = e.attributes[name];
           if (v !== undefined) o[name] = String(v);
@@ -58,4 +67,10 @@ export function parseGroup(group: string): GroupValues {
   if (cache.size > 10_000) cache.clear();
   cache.set(group, v);
   return v;
+}
+
+/** Whether an entry with this group is meant for `sink` (entries without SINKS_KEY are for every sink). */
+export function groupIsFor(values: GroupValues, sink: string): boolean {
+  const list = values[SINKS_KEY];
+  return list === undefined || list.split(',').includes(sink);
 }

@@ -1,7 +1,9 @@
 // Reads topics back from the real broker for assertions: every message from the beginning, until an
 // expected number of events (NDJSON lines across messages) arrived or a quiet period passed.
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import kafkajs, { type KafkaConfig } from 'kafkajs';
 import { registerCodecs } from '../../agent/sinks/kafka/codecs.js';
+
+const { Kafka, logLevel } = kafkajs;
 
 export interface ConsumedMessage {
   topic: string;

@@ -2,7 +2,11 @@
 // from lz4-napi and Snappy from snappy (napi-rs), both shipped as prebuilt binaries inside npm
 // packages. Compression runs on libuv's pool, off the event loop.
 import { createRequire } from 'node:module';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
+
+// kafkajs is CommonJS: take its values from the default export (named imports fail under plain Node ESM)
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+type CompressionTypes = kafkajs.CompressionTypes;
 
 const require = createRequire(import.meta.url);
 

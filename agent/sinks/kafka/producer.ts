@@ -2,7 +2,7 @@
 // from the config (secrets read from files or ${ENV}, never logged), and error classification.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { Kafka, Partitioners, logLevel, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import kafkajs, { type Message, type Producer, type SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { FlowlogError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/telemetry/logger.js';
@@ -13,6 +13,8 @@ export interface TopicMessages {
   topic: string;
   messages: Message[];
 }
+
+const { Kafka, Partitioners, logLevel } = kafkajs;
 
 export type ErrorClass = 'too_large' | 'invalid' | 'retry';
 
@@ -74,7 +76,7 @@ export function kafkaClientOptions(cfg: KafkaSinkConfig, configDir: string) {
 }
 
 export class KafkaProducer {
-  private readonly kafka: Kafka;
+  private readonly kafka: kafkajs.Kafka;
   private producer: Producer | null = null;
   private readonly compression;
 
