@@ -2,11 +2,14 @@
 import { registerComponent } from '../core/registry.js';
 import { stdinSource } from '../agent/sources/stdin/index.js';
 import { consoleSink } from '../agent/sinks/console/index.js';
+import { kafkaSink } from '../agent/sinks/kafka/index.js';
+import { fileSource } from '../agent/sources/file/index.js';
+import { kubernetesLogsSource } from '../agent/sources/kubernetes/index.js';
 import { httpServerSource } from '../agent/sources/http/index.js';
 
 let done = false;
 export function registerAll(): void {
   if (done) return;
   done = true;
-  for (const def of [stdinSource, consoleSink, httpServerSource]) registerComponent(def);
+  for (const def of [stdinSource, consoleSink, kafkaSink, fileSource, kubernetesLogsSource, httpServerSource]) registerComponent(def);
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerValidate } from './commands/validate.js';
+import { registerAgent } from './commands/agent.js';
 import { registerImport } from './commands/import.js';
 
 const pkgPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
   registerValidate(program);
+  registerAgent(program);
   registerImport(program);
   return program;
 }
