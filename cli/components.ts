@@ -1,6 +1,7 @@
 // Registers every component type the CLI knows (agent and aggregator), for validation and running.
 import { registerComponent } from '../core/registry.js';
 import { stdinSource } from '../agent/sources/stdin/index.js';
+import { journaldSource } from '../agent/sources/journald/index.js';
 import { consoleSink } from '../agent/sinks/console/index.js';
 import { kafkaSink } from '../agent/sinks/kafka/index.js';
 import { fileSource } from '../agent/sources/file/index.js';
@@ -11,5 +12,5 @@ let done = false;
 export function registerAll(): void {
   if (done) return;
   done = true;
-  for (const def of [stdinSource, consoleSink, kafkaSink, fileSource, kubernetesLogsSource, httpServerSource]) registerComponent(def);
+  for (const def of [stdinSource, journaldSource, consoleSink, kafkaSink, fileSource, kubernetesLogsSource, httpServerSource]) registerComponent(def);
 }
