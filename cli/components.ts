@@ -7,10 +7,11 @@ import { kafkaSink } from '../agent/sinks/kafka/index.js';
 import { fileSource } from '../agent/sources/file/index.js';
 import { kubernetesLogsSource } from '../agent/sources/kubernetes/index.js';
 import { httpServerSource } from '../agent/sources/http/index.js';
+import { wasmTransformDefs } from '../agent/transforms/wasm/index.js';
 
 let done = false;
 export function registerAll(): void {
   if (done) return;
   done = true;
-  for (const def of [stdinSource, journaldSource, consoleSink, kafkaSink, fileSource, kubernetesLogsSource, httpServerSource]) registerComponent(def);
+  for (const def of [stdinSource, journaldSource, consoleSink, kafkaSink, fileSource, kubernetesLogsSource, httpServerSource, ...wasmTransformDefs]) registerComponent(def);
 }
