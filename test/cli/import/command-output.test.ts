@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { registerAll } from '../../../cli/components.js';
+import '../../../spool/config.js'; // registers the top-level spool section, as the agent command does
 import { importVector } from '../../../cli/import/vector/index.js';
 import { loadConfigText } from '../../../core/config/load.js';
 import type { HttpServerConfig } from '../../../agent/sources/http/config.js';
@@ -73,4 +74,16 @@ describe('flowlog import vector (command)', () => {
     expect(r.stdout).toMatch(/translate a Vector config/);
     expect(r.stdout).toMatch(/--strict/);
   });
+});
+
+describe('translated fixtures pass flowlog validation (all component types merged)', () => {
+  for (const name of ['k8s-to-kafka.toml', 'node-agent.yaml']) {
+    it(`${name} → a valid agent config`, () => {
+      registerAll();
+      const { yaml, config } = importVector(readFileSync(join(fixtures, name), 'utf8'), name);
+      const cfg = loadConfigText(yaml, join(dir, `${name}.flowlog.yaml`), { role: 'agent', env: { KAFKA_PASSWORD: 'x', VECTOR_SELF_NODE_NAME: 'node-1' } });
+      const expected = ['sources', 'transforms', 'sinks'].flatMap((s) => Object.keys((config[s] as object | undefined) ?? {}));
+      expect(cfg.components.map((c) => c.name).sort()).toEqual(expected.sort());
+    });
+  }
 });
