@@ -4,7 +4,7 @@
 // level/severity → severity, other keys → attributes (nested objects flattened with dots).
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
-import { Attr, newEvent, parseRfc3339, severityFromText, severityText, type Attributes, type LogEvent } from '../../../core/event.js';
+import { Attr, nowParts, parseRfc3339, severityFromText, severityText, type Attributes, type LogEvent } from '../../../core/event.js';
 import { BODY_KEYS, KNOWN_FIELDS, SEVERITY_KEYS, TIME_KEYS } from './fields.js';
 
 /** A request that is answered with this status and reason. */
@@ -136,9 +136,21 @@ function checkRecord(v: unknown, where: string): void {
   if (v === null || Array.isArray(v)) throw new HttpFailure(400, `${where}: a record must be a JSON object or a string, got ${v === null ? 'null' : 'an array'}`);
 }
 
-/** One received record as an event. `source` is the component name (attribute flowlog.source). */
-export function recordToEvent(rec: unknown, source: string): LogEvent {
-  const e = newEvent('', { [Attr.source]: source });
+/**
+ * One received record as an event. `source` is the component name (attribute flowlog.source);
+ * `now` is the observed time, taken once per request.
+ */
+export function recordToEvent(rec: unknown, source: string, now: readonly [number, number] = nowParts()): LogEvent {
+  const e: LogEvent = {
+    timeMs: now[0],
+    timeNs: now[1],
+    observedMs: now[0],
+    observedNs: now[1],
+    severityText: '',
+    severityNumber: 0,
+    body: '',
+    attributes: { [Attr.source]: source },
+  };
   if (typeof rec !== 'object' || rec === null) {
     e.body = String(rec);
     return e;
@@ -193,7 +205,24 @@ function flatten(attrs: Attributes, key: string, v: unknown, depth: number): voi
   }
 }
 
+let cachedPrefix = '';
+let cachedSecMs = 0;
+const UTC_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
+
+/** RFC 3339 (fast path for UTC `...Z` with the second's epoch cached: a batch shares seconds), else Date.parse. */
 function parseTime(s: string): [number, number] | null {
+  const m = UTC_TIME.exec(s);
+  if (m) {
+    if (m[1] !== cachedPrefix) {
+      const ms = Date.parse(m[1] + 'Z');
+      if (Number.isNaN(ms)) return null;
+      cachedPrefix = m[1]!;
+      cachedSecMs = ms;
+    }
+    const frac = m[2] ? Number((m[2] + '00000000').slice(0, 9)) : 0;
+    const sub = Math.floor(frac / 1e6);
+    return [cachedSecMs + sub, frac - sub * 1e6];
+  }
   const t = parseRfc3339(s);
   if (t) return t;
   const ms = Date.parse(s);
@@ -203,13 +232,23 @@ function parseTime(s: string): [number, number] | null {
 /** Epoch number by magnitude: seconds (Fluent Bit's double), milliseconds, microseconds or nanoseconds. */
 export function epochParts(n: number): [number, number] | null {
   if (!Number.isFinite(n) || n < 0) return null;
-  let nsTotal: number;
-  if (n < 1e11) nsTotal = n * 1e9;
-  else if (n < 1e14) nsTotal = n * 1e6;
-  else if (n < 1e17) nsTotal = n * 1e3;
-  else nsTotal = n;
-  const ms = Math.floor(nsTotal / 1e6);
-  // sub-millisecond digits: from the fraction, rounded to the microsecond for float seconds
-  const ns = n < 1e11 ? Math.round((nsTotal - ms * 1e6) / 1e3) * 1e3 : Math.round(nsTotal - ms * 1e6);
-  return ns >= 1e6 ? [ms + 1, 0] : [ms, ns];
+  let ms: number;
+  let ns: number;
+  if (n < 1e11) {
+    // float seconds carry microseconds at best
+    const us = Math.round(n * 1e6);
+    ms = Math.floor(us / 1000);
+    ns = (us - ms * 1000) * 1000;
+  } else if (n < 1e14) {
+    ms = Math.floor(n);
+    ns = Math.round((n - ms) * 1e6);
+  } else if (n < 1e17) {
+    ms = Math.floor(n / 1e3);
+    ns = Math.round(n - ms * 1e3) * 1e3;
+  } else {
+    ms = Math.floor(n / 1e6);
+    ns = Math.round(n - ms * 1e6);
+  }
+  if (ns >= 1e6) return [ms + 1, ns - 1e6];
+  return [ms, Math.max(0, ns)];
 }

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AckStatus, EventBatch, Output } from '../../../core/component.js';
 import { describeError } from '../../../core/errors.js';
-import type { LogEvent } from '../../../core/event.js';
+import { nowParts, type LogEvent } from '../../../core/event.js';
 import type { Logger } from '../../../core/telemetry/logger.js';
 import type { Counter, Metrics } from '../../../core/telemetry/metrics.js';
 import type { Authorizer } from './auth.js';
@@ -97,7 +97,8 @@ export class IngestHandler {
     this.decoded.inc(body.length);
     const records = parseRecords(body.toString('utf8'), cfg.decoding.codec);
     const events: LogEvent[] = new Array(records.length);
-    for (let i = 0; i < records.length; i++) events[i] = recordToEvent(records[i], this.d.name);
+    const now = nowParts();
+    for (let i = 0; i < records.length; i++) events[i] = recordToEvent(records[i], this.d.name, now);
     if (events.length === 0) {
       this.answer(res, 200, { accepted: 0 });
       return 200;
