@@ -25,6 +25,8 @@ export const httpServerConfig = z.strictObject({
       codec: z.enum(['ndjson', 'json', 'auto']).default('auto'),
     })
     .prefault({}),
+  /** Requests handled at once (each may hold up to max_body_bytes); more get 503 with Retry-After. */
+  max_concurrent_requests: z.number().int().min(1).default(64),
   /** How long a request may wait for room in the agent's pipeline (when_full: block) before it gets 503. */
   send_timeout_ms: z.number().int().min(1).default(10_000),
   /** How long a request may wait for its records to be durable in the spool before it gets 503. */

@@ -32,6 +32,7 @@ export class IngestHandler {
   private readonly events: Counter;
   private readonly bytes: Counter;
   private readonly decoded: Counter;
+  private active = 0;
 
   constructor(private readonly d: IngestDeps) {
     const c = { component: d.name };
@@ -42,7 +43,13 @@ export class IngestHandler {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let status = 500;
+    this.active++;
     try {
+      if (this.active > this.d.cfg.max_concurrent_requests && req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('Retry-After', String(this.d.cfg.retry_after_secs));
+        status = this.refuse(req, res, 503, `too many requests in progress (max_concurrent_requests ${this.d.cfg.max_concurrent_requests}); retry later`);
+        return;
+      }
       status = await this.process(req, res);
     } catch (e) {
       if (e instanceof HttpFailure) {
@@ -52,8 +59,10 @@ export class IngestHandler {
         this.d.log.error('http_server request failed', { error: describeError(e) });
         this.answer(res, 500, { error: 'internal error' });
       }
+    } finally {
+      this.active--;
+      this.count(status);
     }
-    this.count(status);
   }
 
   private count(status: number): void {

@@ -87,6 +87,23 @@ describe('http_server answers only after the records are durable', () => {
     await stopping;
   });
 
+  it('more than max_concurrent_requests waiting requests: the extra one gets 503 at once, nothing queued for it', async () => {
+    h = await startHarness({ max_concurrent_requests: 2 }, { ack: { kind: 'manual' } });
+    const a = h.post('{"message":"a"}');
+    const b = h.post('{"message":"b"}');
+    await h.batchArrived(2);
+    const c = await h.post('{"message":"c"}');
+    expect(c.status).toBe(503);
+    expect(c.body.error).toMatch(/max_concurrent_requests 2/);
+    expect(h.batches).toHaveLength(2);
+    for (const batch of h.batches) batch.ack!('delivered');
+    expect([(await a).status, (await b).status]).toEqual([200, 200]);
+    // capacity is back once they are answered
+    const d = h.post('{"message":"d"}');
+    (await h.batchArrived(3)).ack!('delivered');
+    expect((await d).status).toBe(200);
+  });
+
   it('health checks: GET answers 200 without touching the pipeline', async () => {
     h = await startHarness();
     const res = await request(h.url + '/');
