@@ -7,7 +7,7 @@ import { parseVector, type ParsedVector, type VectorFormat } from './parse.js';
 import { Report, isObj } from './report.js';
 import { translateSink } from './sinks.js';
 import { translateSource } from './sources.js';
-import { translateTransform } from './transforms.js';
+import { translateRoute, translateTransform } from './transforms.js';
 
 type Out = Record<string, unknown>;
 
@@ -47,14 +47,28 @@ function translate(p: ParsedVector, r: Report): Out {
   /** Components left out → their inputs (for rewiring); left-out sources map to []. */
   const skipped = new Map<string, string[]>();
   const inputsOf = new Map<string, string[]>();
+  /** flowlog component → its Vector path, when they differ (route lanes). */
+  const origin = new Map<string, string[]>();
 
   for (const [name, c] of entries(r, v.sources, 'sources')) {
     const t = translateSource(r, name, c);
     if (t) sources[name] = { type: t.type, ...t.options };
     else skipped.set(name, []);
   }
+  const consumed = new Set<string>();
+  for (const section of [v.transforms, v.sinks]) {
+    if (isObj(section)) for (const c of Object.values(section)) if (isObj(c)) toInputs(c.inputs).forEach((i) => consumed.add(i));
+  }
   for (const [name, c] of entries(r, v.transforms, 'transforms')) {
     const inputs = toInputs(c.inputs);
+    if (c.type === 'route') {
+      for (const [lane, opts] of translateRoute(r, name, c, consumed)) {
+        transforms[`${name}.${lane}`] = { type: 'filter', inputs, ...opts };
+        inputsOf.set(`${name}.${lane}`, inputs);
+        origin.set(`${name}.${lane}`, ['transforms', name]);
+      }
+      continue;
+    }
     const t = translateTransform(r, name, c);
     if (t) {
       transforms[name] = { type: t.type, inputs, ...t.options };
@@ -78,6 +92,7 @@ function translate(p: ParsedVector, r: Report): Out {
     seen.add(input);
     return skipped.get(input)!.flatMap((i) => resolve(i, seen));
   };
+  const noted = new Set<string>();
   const rewire = (section: string, comps: Out) => {
     for (const [name, comp] of Object.entries(comps) as [string, Out][]) {
       const before = comp.inputs as string[];
@@ -85,10 +100,13 @@ function translate(p: ParsedVector, r: Report): Out {
       before.forEach((i, n) => {
         if (skipped.has(i)) {
           const to = resolve(i, new Set());
-          r.note([section, name, 'inputs'], `input "${i}" was left out; ${to.length ? `now reads ${to.join(', ')}` : 'nothing replaces it'}`);
+          const at = [...(origin.get(name) ?? [section, name]), 'inputs'];
+          const msg = `input "${i}" was left out; ${to.length ? `now reads ${to.join(', ')}` : 'nothing replaces it'}`;
+          if (!noted.has(at.join('.') + msg)) r.note(at, msg);
+          noted.add(at.join('.') + msg);
           after.push(...to);
         } else if (/\.[^.*]+$/.test(i) && !(i in sources) && !(i in transforms)) {
-          r.untranslated([section, name, 'inputs', String(n)], `input "${i}" names a component output (a route lane); flowlog inputs name whole components, so it was dropped`);
+          r.untranslated([section, name, 'inputs', String(n)], `input "${i}" names a component output that was not translated (a route lane whose condition could not be, or another transform's named output); it was dropped`);
         } else after.push(i);
       });
       comp.inputs = [...new Set(after)];
@@ -138,5 +156,5 @@ function render(file: string, report: Report, config: Out): string {
   for (const i of bad) head.push(`#   ${i.where}: ${i.path}: ${i.message}`);
   if (notes.length) head.push(`# Notes (${notes.length}):`);
   for (const i of notes) head.push(`#   ${i.where}: ${i.path}: ${i.message}`);
-  return head.map((l) => l.replace(/\n/g, ' ')).join('\n') + '\n' + stringify(config, { lineWidth: 0 });
+  return head.map((l) => l.replace(/\n/g, ' ')).join('\n') + '\n' + stringify(config, { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -91,3 +91,38 @@ function sample(r: Report, path: string[], cfg: Record<string, any>): TransformR
   }
   return { type: 'sample', options: o };
 }
+
+/**
+ * A Vector `route` → one flowlog filter per lane, named `<route>.<lane>` (flowlog names may contain
+ * dots), so consumers of `route.lane` keep their inputs and lanes stay non-exclusive as in Vector.
+ * `_unmatched` (reroute_unmatched, on by default) is the negation of every lane. Only lanes that some
+ * component consumes are emitted. Returns lane name → options; lanes that fail are reported.
+ */
+export function translateRoute(r: Report, name: string, cfg: Record<string, any>, consumed: Set<string>): Map<string, Out> {
+  const path = ['transforms', name];
+  const lanes = new Map<string, Out>();
+  const conds: Condition[] = [];
+  let allTranslated = true;
+  let rerouteUnmatched = true;
+  walkOptions(r, path, cfg, {
+    route: (v, at) => {
+      if (!isObj(v)) return r.untranslated(at, 'route must be a table of lane → condition');
+      for (const [lane, c] of Object.entries(v)) {
+        const cond = condition(r, [...at, lane], c);
+        if (!cond) {
+          allTranslated = false;
+          continue;
+        }
+        conds.push(cond);
+        if (consumed.has(`${name}.${lane}`)) lanes.set(lane, { condition: cond });
+      }
+    },
+    reroute_unmatched: (v) => (rerouteUnmatched = v !== false),
+  }, "flowlog's route translation");
+  if (consumed.has(`${name}._unmatched`) && rerouteUnmatched) {
+    if (allTranslated && conds.length) lanes.set('_unmatched', { condition: { not: conds.length === 1 ? conds[0]! : { any: conds } } });
+    else r.untranslated([...path, 'route'], 'the _unmatched lane needs every lane condition translated; it was left out');
+  }
+  if (lanes.size) r.note([...path, 'type'], `route became one filter per consumed lane: ${[...lanes.keys()].map((l) => `${name}.${l}`).join(', ')}`);
+  return lanes;
+}

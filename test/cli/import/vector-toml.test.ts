@@ -39,6 +39,9 @@ describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', ()
           condition: { any: [{ all: [{ severity_at_least: 'error' }, { not: { severity_at_least: 'fatal' } }] }, { body_contains: 'panic' }] },
         },
         thin: { type: 'sample', inputs: ['drop_system'], rate: 10, key_field: 'k8s.pod.name' },
+        // the route became one filter per consumed lane, named like Vector's lane outputs
+        'lanes.audit': { type: 'filter', inputs: ['drop_system'], condition: { attribute: 'k8s.container.name', equals: 'audit' } },
+        'lanes._unmatched': { type: 'filter', inputs: ['drop_system'], condition: { not: { attribute: 'k8s.container.name', equals: 'audit' } } },
       },
       sinks: {
         kafka_all: {
@@ -54,6 +57,9 @@ describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', ()
           batch: { max_bytes: 1000000, timeout_ms: 500 },
           framing: 'single',
         },
+        // kept, with its strftime topic reported
+        audit_out: { type: 'kafka', inputs: ['lanes.audit'], bootstrap_servers: 'kafka-0.kafka:9092', topic: 'audit-%Y-%m-%d', framing: 'single' },
+        everything_else: { type: 'console', inputs: ['lanes._unmatched'], encoding: { codec: 'json' } },
       },
     });
   });
@@ -66,7 +72,6 @@ describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', ()
         'k8s-to-kafka.toml:17 sources.k8s.pod_annotation_fields',
         'k8s-to-kafka.toml:27 transforms.parse.source', // the VRL program
         'k8s-to-kafka.toml:43 transforms.thin.exclude',
-        'k8s-to-kafka.toml:46 transforms.lanes.type', // route
         'k8s-to-kafka.toml:53 transforms.tagged.condition', // match() with a regex
         'k8s-to-kafka.toml:50 transforms.tagged',
         'k8s-to-kafka.toml:61 sinks.kafka_all.compression', // zstd
@@ -74,8 +79,6 @@ describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', ()
         'k8s-to-kafka.toml:67 sinks.kafka_all.encoding.timestamp_format',
         'k8s-to-kafka.toml:85 sinks.kafka_all.batch.max_events',
         'k8s-to-kafka.toml:96 sinks.audit_out.topic', // strftime template
-        'k8s-to-kafka.toml:94 sinks.audit_out.inputs.0', // route lane input
-        'k8s-to-kafka.toml:92 sinks.audit_out',
         'k8s-to-kafka.toml:100 sinks.loki.type', // unknown sink
       ].sort(),
     );
@@ -98,8 +101,44 @@ describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', ()
         'k8s-to-kafka.toml:97 sinks.audit_out.encoding.codec',
         'k8s-to-kafka.toml:34 transforms.errors_only.inputs',
         'k8s-to-kafka.toml:40 transforms.thin.inputs',
+        'k8s-to-kafka.toml:46 transforms.lanes.type',
+        'k8s-to-kafka.toml:47 transforms.lanes.inputs',
       ].sort(),
     );
     expect(report.items.find((i) => i.path === 'transforms.thin.inputs')!.message).toBe('input "parse" was left out; now reads drop_system');
+  });
+});
+
+describe('import vector: route lanes', () => {
+  it('a lane whose condition cannot be translated is reported, and so are its consumers and _unmatched', () => {
+    const text = [
+      '[sources.in]',
+      'type = "file"',
+      'include = ["/var/log/*.log"]',
+      '',
+      '[transforms.split]',
+      'type = "route"',
+      'inputs = ["in"]',
+      'route.ok = \'.kubernetes.pod_namespace == "a"\'',
+      'route.regex = \'match(string!(.message), r"x")\'',
+      '',
+      '[sinks.a]',
+      'type = "console"',
+      'inputs = ["split.ok", "split.regex"]',
+      '',
+      '[sinks.b]',
+      'type = "console"',
+      'inputs = ["split._unmatched"]',
+    ].join('\n');
+    const { config, report } = importVector(text, 'route.toml');
+    expect(config.transforms).toEqual({ 'split.ok': { type: 'filter', inputs: ['in'], condition: { attribute: 'k8s.namespace.name', equals: 'a' } } });
+    expect(config.sinks).toEqual({ a: { type: 'console', inputs: ['split.ok'] } });
+    expect(report.items.filter((i) => i.kind === 'not translated').map((i) => `${i.where} ${i.path}`)).toEqual([
+      'route.toml:9 transforms.split.route.regex',
+      'route.toml:8 transforms.split.route',
+      'route.toml:13 sinks.a.inputs.1',
+      'route.toml:17 sinks.b.inputs.0',
+      'route.toml:15 sinks.b',
+    ]);
   });
 });
