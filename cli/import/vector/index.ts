@@ -7,7 +7,7 @@ import { parseVector, type ParsedVector, type VectorFormat } from './parse.js';
 import { Report, isObj } from './report.js';
 import { translateSink } from './sinks.js';
 import { translateSource } from './sources.js';
-import { translateRoute, translateTransform } from './transforms.js';
+import { translateRemap, translateRoute, translateTransform } from './transforms.js';
 
 type Out = Record<string, unknown>;
 
@@ -67,6 +67,23 @@ function translate(p: ParsedVector, r: Report): Out {
         inputsOf.set(`${name}.${lane}`, inputs);
         origin.set(`${name}.${lane}`, ['transforms', name]);
       }
+      continue;
+    }
+    if (c.type === 'remap') {
+      const chain = translateRemap(r, name, c);
+      if (typeof chain !== 'string') {
+        let prev = inputs;
+        chain.forEach((t, k) => {
+          const id = k === chain.length - 1 ? name : `${name}.${k + 1}`;
+          transforms[id] = { type: t.type, inputs: prev, ...t.options };
+          inputsOf.set(id, prev);
+          if (id !== name) origin.set(id, ['transforms', name]);
+          prev = [id];
+        });
+        continue;
+      }
+      r.untranslated(['transforms', name, c.file !== undefined ? 'file' : 'source'], `remap runs a VRL program, which flowlog does not execute (${chain}): port it to flowlog transforms (set, rename, remove, parse_json, parse_logfmt, redact) or a wasm module; the transform was left out`);
+      skipped.set(name, inputs);
       continue;
     }
     const t = translateTransform(r, name, c);

@@ -2,6 +2,7 @@
 // (remap and its VRL programs, route, reduce, ...) is reported and left out.
 import { mapField } from './fields.js';
 import { Report, isObj, walkOptions } from './report.js';
+import { RemapUnsupported, translateRemapSource } from './remap.js';
 import { VrlUnsupported, translateCondition, type Condition } from './vrl.js';
 
 type Out = Record<string, unknown>;
@@ -125,4 +126,29 @@ export function translateRoute(r: Report, name: string, cfg: Record<string, any>
   }
   if (lanes.size) r.note([...path, 'type'], `route became one filter per consumed lane: ${[...lanes.keys()].map((l) => `${name}.${l}`).join(', ')}`);
   return lanes;
+}
+
+/**
+ * A remap whose program is only simple statements → a chain of flowlog transforms (the last one keeps
+ * the remap's name, so consumers are unchanged); null when it is not (nothing reported: the caller
+ * then reports the remap as a VRL program, with the reason).
+ */
+export function translateRemap(r: Report, name: string, cfg: Record<string, any>): { type: string; options: Out }[] | string {
+  const path = ['transforms', name];
+  if (typeof cfg.source !== 'string') return 'the program is in a file (`file`) or missing';
+  let res;
+  try {
+    res = translateRemapSource(cfg.source);
+  } catch (e) {
+    if (e instanceof RemapUnsupported) return e.message;
+    throw e;
+  }
+  for (const k of Object.keys(cfg)) {
+    if (['type', 'inputs', 'source'].includes(k)) continue;
+    if (k === 'drop_on_error' && cfg[k] === false) continue;
+    r.untranslated([...path, k], `remap option ${k} is not supported`);
+  }
+  for (const n of res.notes) r.note([...path, 'source'], n);
+  r.note([...path, 'type'], `remap became ${res.steps.map((s) => s.type).join(' → ')}`);
+  return res.steps.map((s) => (s.type === 'parse_json' ? { type: 'parse_json', options: {} } : { type: s.type, options: { fields: s.fields } }));
 }

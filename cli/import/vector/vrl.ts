@@ -1,7 +1,7 @@
 // A small parser for the simple VRL boolean expressions Vector users write in `filter` conditions:
 // comparisons of a field with a literal (==, !=), contains / starts_with (with or without string!()),
 // `!`, &&, || and parentheses. Anything else is refused with the reason, so the caller can report it.
-import { mapField } from './fields.js';
+import { mapField, pathSegments } from './fields.js';
 
 export type Condition =
   | { severity_at_least: string }
@@ -236,8 +236,12 @@ class Parser {
       if (typeof lit !== 'string') throw new VrlUnsupported(`${path} compared with a non-string`);
       const range = SEVERITY_RANGES[lit.toLowerCase()];
       if (!range) throw new VrlUnsupported(`${path} == "${lit}": unknown level name`);
-      this.notes.push(`${path} == "${lit}" became the severity range ${range[0]}..${range[1] ?? 'fatal'} (flowlog compares levels by OpenTelemetry severity)`);
-      return range[1] ? { all: [{ severity_at_least: range[0] }, { not: { severity_at_least: range[1] } }] } : { severity_at_least: range[0] };
+      const field = pathSegments(path)!.join('.');
+      this.notes.push(
+        `${path} == "${lit}" matches the event severity in ${range[0]}..${range[1] ?? 'fatal'} (sources that set it: journald, http_server) or an attribute "${field}" equal to "${lit}" (e.g. from parse_json)`,
+      );
+      const sev: Condition = range[1] ? { all: [{ severity_at_least: range[0] }, { not: { severity_at_least: range[1] } }] } : { severity_at_least: range[0] };
+      return { any: [sev, { attribute: field, equals: lit }] };
     }
     if (f.kind === 'body') throw new VrlUnsupported('equality on .message has no flowlog condition (body_contains is the body matcher)');
     if (f.kind === 'timestamp') throw new VrlUnsupported('conditions on .timestamp have no flowlog condition');

@@ -32,16 +32,21 @@ describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', ()
             all: [{ not: { attribute: 'k8s.namespace.name', equals: 'monitoring' } }, { not: { attribute: 'k8s.pod.name', prefix: 'debug-' } }],
           },
         },
-        // the remap "parse" was left out: its consumers read its input instead
+        // the remap "parse" (merge parse_json, then one assignment) became a chain; the last keeps the name
+        'parse.1': { type: 'parse_json', inputs: ['drop_system'] },
+        parse: { type: 'set', inputs: ['parse.1'], fields: { env: 'prod' } },
         errors_only: {
           type: 'filter',
-          inputs: ['drop_system'],
-          condition: { any: [{ all: [{ severity_at_least: 'error' }, { not: { severity_at_least: 'fatal' } }] }, { body_contains: 'panic' }] },
+          inputs: ['parse'],
+          condition: {
+            any: [{ all: [{ severity_at_least: 'error' }, { not: { severity_at_least: 'fatal' } }] }, { attribute: 'level', equals: 'error' }, { body_contains: 'panic' }],
+          },
         },
-        thin: { type: 'sample', inputs: ['drop_system'], rate: 10, key_field: 'k8s.pod.name' },
+        thin: { type: 'sample', inputs: ['parse'], rate: 10, key_field: 'k8s.pod.name' },
         // the route became one filter per consumed lane, named like Vector's lane outputs
-        'lanes.audit': { type: 'filter', inputs: ['drop_system'], condition: { attribute: 'k8s.container.name', equals: 'audit' } },
-        'lanes._unmatched': { type: 'filter', inputs: ['drop_system'], condition: { not: { attribute: 'k8s.container.name', equals: 'audit' } } },
+        'lanes.audit': { type: 'filter', inputs: ['parse'], condition: { attribute: 'k8s.container.name', equals: 'audit' } },
+        'lanes._unmatched': { type: 'filter', inputs: ['parse'], condition: { not: { attribute: 'k8s.container.name', equals: 'audit' } } },
+        // the remap "enrich" (an if statement) was left out: its consumer reads k8s
       },
       sinks: {
         kafka_all: {
@@ -60,6 +65,7 @@ describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', ()
         // kept, with its strftime topic reported
         audit_out: { type: 'kafka', inputs: ['lanes.audit'], bootstrap_servers: 'kafka-0.kafka:9092', topic: 'audit-%Y-%m-%d', framing: 'single' },
         everything_else: { type: 'console', inputs: ['lanes._unmatched'], encoding: { codec: 'json' } },
+        enriched: { type: 'console', inputs: ['k8s'] },
       },
     });
   });
@@ -70,7 +76,7 @@ describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', ()
         'k8s-to-kafka.toml:8 api.playground',
         'k8s-to-kafka.toml:14 sources.k8s.extra_label_selector',
         'k8s-to-kafka.toml:17 sources.k8s.pod_annotation_fields',
-        'k8s-to-kafka.toml:27 transforms.parse.source', // the VRL program
+        'k8s-to-kafka.toml:115 transforms.enrich.source', // a VRL program with an if
         'k8s-to-kafka.toml:43 transforms.thin.exclude',
         'k8s-to-kafka.toml:53 transforms.tagged.condition', // match() with a regex
         'k8s-to-kafka.toml:50 transforms.tagged',
@@ -83,7 +89,7 @@ describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', ()
       ].sort(),
     );
     const byPath = new Map(report.items.map((i) => [i.path, i.message]));
-    expect(byPath.get('transforms.parse.source')).toMatch(/VRL program/);
+    expect(byPath.get('transforms.enrich.source')).toMatch(/VRL program.*statement 1 `if \.kubernetes\.pod_labels\.tier == "frontend" \{`/);
     expect(byPath.get('transforms.tagged.condition')).toMatch(/match\(\) has no flowlog condition/);
     expect(byPath.get('sinks.kafka_all.compression')).toMatch(/"zstd" is not supported/);
     expect(byPath.get('sinks.audit_out.topic')).toMatch(/strftime/);
@@ -99,13 +105,15 @@ describe('import vector: kubernetes_logs → filter/sample → kafka (TOML)', ()
         'k8s-to-kafka.toml:62 sinks.kafka_all.message_timeout_ms',
         'k8s-to-kafka.toml:66 sinks.kafka_all.encoding.codec',
         'k8s-to-kafka.toml:97 sinks.audit_out.encoding.codec',
-        'k8s-to-kafka.toml:34 transforms.errors_only.inputs',
-        'k8s-to-kafka.toml:40 transforms.thin.inputs',
+        'k8s-to-kafka.toml:27 transforms.parse.source', // parse_json approximation
+        'k8s-to-kafka.toml:27 transforms.parse.source', // .env assumed to be the attribute env
+        'k8s-to-kafka.toml:25 transforms.parse.type', // remap became parse_json → set
         'k8s-to-kafka.toml:46 transforms.lanes.type',
-        'k8s-to-kafka.toml:47 transforms.lanes.inputs',
+        'k8s-to-kafka.toml:123 sinks.enriched.inputs',
       ].sort(),
     );
-    expect(report.items.find((i) => i.path === 'transforms.thin.inputs')!.message).toBe('input "parse" was left out; now reads drop_system');
+    expect(report.items.find((i) => i.path === 'sinks.enriched.inputs')!.message).toBe('input "enrich" was left out; now reads k8s');
+    expect(report.items.find((i) => i.path === 'transforms.parse.type')!.message).toBe('remap became parse_json → set');
   });
 });
 

@@ -13,11 +13,12 @@ describe('VRL condition translation', () => {
     expect(t('.kubernetes.pod_labels."app.kubernetes.io/name" == "cart"')).toEqual({ attribute: 'kubernetes.pod_labels.app.kubernetes.io/name', equals: 'cart' });
   });
 
-  it('levels become severity ranges, with a note', () => {
+  it('levels match the severity range or the parsed level attribute, with a note', () => {
     const r = translateCondition('.level == "warn"');
-    expect(r.condition).toEqual({ all: [{ severity_at_least: 'warn' }, { not: { severity_at_least: 'error' } }] });
-    expect(r.notes[0]).toMatch(/severity range warn..error/);
-    expect(t('.severity == "fatal"')).toEqual({ severity_at_least: 'fatal' });
+    expect(r.condition).toEqual({ any: [{ all: [{ severity_at_least: 'warn' }, { not: { severity_at_least: 'error' } }] }, { attribute: 'level', equals: 'warn' }] });
+    expect(r.notes[0]).toMatch(/severity in warn..error .* or an attribute "level" equal to "warn"/);
+    expect(t('.severity == "fatal"')).toEqual({ any: [{ severity_at_least: 'fatal' }, { attribute: 'severity', equals: 'fatal' }] });
+    expect(t('.level != "debug"')).toEqual({ not: { any: [{ all: [{ severity_at_least: 'debug' }, { not: { severity_at_least: 'info' } }] }, { attribute: 'level', equals: 'debug' }] } });
   });
 
   it('contains / starts_with with or without string!(), negation, && / || and parentheses', () => {
