@@ -5,10 +5,11 @@ import { consoleSink } from '../agent/sinks/console/index.js';
 import { kafkaSink } from '../agent/sinks/kafka/index.js';
 import { fileSource } from '../agent/sources/file/index.js';
 import { kubernetesLogsSource } from '../agent/sources/kubernetes/index.js';
+import { wasmTransformDefs } from '../agent/transforms/wasm/index.js';
 
 let done = false;
 export function registerAll(): void {
   if (done) return;
   done = true;
-  for (const def of [stdinSource, consoleSink, kafkaSink, fileSource, kubernetesLogsSource]) registerComponent(def);
+  for (const def of [stdinSource, consoleSink, kafkaSink, fileSource, kubernetesLogsSource, ...wasmTransformDefs]) registerComponent(def);
 }

@@ -1,0 +1,185 @@
+// Applies a module's results to the batch: one status byte per record, in-place body edits (same
+// length) read back from the input bytes, and the edit entries of the output region. Kept records
+// that were not modified are passed through as the same objects (no decoding); order is preserved.
+import { FlowlogError } from '../../../core/errors.js';
+import { severityFromText, severityText, type AttrValue, type LogEvent } from '../../../core/event.js';
+import {
+  ACTION_MASK,
+  BATCH_HEADER_BYTES,
+  RECORD_HEADER_BYTES,
+  FLAG_BODY_IN_PLACE,
+  OP_REMOVE_ATTR,
+  OP_SET_ATTR,
+  OP_SET_BODY,
+  OP_SET_SEVERITY,
+  OP_SET_SEVERITY_TEXT,
+  STATUS_DROP,
+  STATUS_KEEP,
+  STATUS_MODIFIED,
+  STATUS_RESERVED,
+  T_BOOL,
+  T_JSON_STRING,
+  T_JSON_TEXT,
+  T_KEY_JSON,
+  T_NUMBER,
+  T_STRING,
+} from './abi.js';
+
+export interface BatchResult {
+  statuses: Uint8Array;
+  /** The input region after the call (only read for records flagged body-edited-in-place). */
+  input: Uint8Array | null;
+  output: Uint8Array;
+}
+
+export interface DecodeCounts {
+  kept: number;
+  dropped: number;
+  modified: number;
+}
+
+const abiError = (msg: string) => new FlowlogError('TRANSFORM_ABI', msg);
+
+function jsonUnescape(s: string): string {
+  try {
+    return JSON.parse(`"${s}"`) as string;
+  } catch {
+    return s;
+  }
+}
+
+function value(type: number, text: string): AttrValue {
+  switch (type & 0x7f) {
+    case T_STRING:
+    case T_JSON_TEXT:
+      return text;
+    case T_NUMBER: {
+      const n = Number(text);
+      return text.length > 0 && Number.isFinite(n) ? n : text;
+    }
+    case T_BOOL:
+      return text === 'true';
+    case T_JSON_STRING:
+      return jsonUnescape(text);
+    default:
+      throw abiError(`edit has unknown value type ${type}`);
+  }
+}
+
+export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts: DecodeCounts): LogEvent[] {
+  const n = events.length;
+  if (r.statuses.length < n) throw abiError(`module returned ${r.statuses.length} statuses for ${n} records`);
+  const result: (LogEvent | null)[] = new Array(n);
+  let anyModified = false;
+  for (let i = 0; i < n; i++) {
+    const s = r.statuses[i]!;
+    const action = s & ACTION_MASK;
+    if ((s & STATUS_RESERVED) !== 0 || action > STATUS_MODIFIED) {
+      throw abiError(`status ${s} of record ${i} is out of range (0 keep, 1 drop, 2 modified, +4 body edited in place)`);
+    }
+    const e = events[i]!;
+    if (action === STATUS_DROP) {
+      result[i] = null;
+    } else if (action === STATUS_KEEP && (s & FLAG_BODY_IN_PLACE) === 0) {
+      result[i] = e;
+    } else {
+      anyModified = true;
+      const c: LogEvent = { ...e, attributes: { ...e.attributes } };
+      if ((s & FLAG_BODY_IN_PLACE) !== 0) {
+        if (!r.input) throw abiError('module flagged an in-place edit but the host has no input copy');
+        const dv = Buffer.from(r.input.buffer, r.input.byteOffset, r.input.byteLength);
+        const h = BATCH_HEADER_BYTES + i * RECORD_HEADER_BYTES;
+        const off = dv.readUInt32LE(h);
+        c.body = dv.toString('utf8', off, off + dv.readUInt32LE(h + 4));
+      }
+      result[i] = c;
+    }
+  }
+  const out = r.output;
+  if (out.length > 0) {
+    const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    let p = 0;
+    const need = (k: number) => {
+      if (p + k > b.length) throw abiError(`edit region truncated at byte ${p}`);
+    };
+    while (p < b.length) {
+      need(5);
+      const idx = b.readUInt32LE(p);
+      const op = b[p + 4]!;
+      p += 5;
+      if (idx >= n) throw abiError(`edit names record ${idx} of a ${n}-record batch`);
+      const target = result[idx];
+      if (target === events[idx]) throw abiError(`edit for record ${idx}, which its status does not mark modified`);
+      switch (op) {
+        case OP_SET_BODY: {
+          need(5);
+          const t = b[p]!;
+          const len = b.readUInt32LE(p + 1);
+          need(5 + len);
+          const text = b.toString('utf8', p + 5, p + 5 + len);
+          if (target) target.body = t === T_JSON_STRING ? jsonUnescape(text) : text;
+          p += 5 + len;
+          break;
+        }
+        case OP_SET_ATTR: {
+          need(2);
+          const kl = b.readUInt16LE(p);
+          need(2 + kl + 5);
+          let key = b.toString('utf8', p + 2, p + 2 + kl);
+          p += 2 + kl;
+          const t = b[p]!;
+          const vl = b.readUInt32LE(p + 1);
+          need(5 + vl);
+          const v = value(t, b.toString('utf8', p + 5, p + 5 + vl));
+          if ((t & T_KEY_JSON) !== 0) key = jsonUnescape(key);
+          if (target) target.attributes[key] = v;
+          p += 5 + vl;
+          break;
+        }
+        case OP_REMOVE_ATTR: {
+          need(2);
+          const kl = b.readUInt16LE(p);
+          need(2 + kl);
+          if (target) delete target.attributes[b.toString('utf8', p + 2, p + 2 + kl)];
+          p += 2 + kl;
+          break;
+        }
+        case OP_SET_SEVERITY: {
+          need(1);
+          const sev = b[p]!;
+          if (sev > 24) throw abiError(`severity ${sev} out of range 0..24`);
+          if (target) {
+            target.severityNumber = sev;
+            target.severityText = severityText(sev);
+          }
+          p += 1;
+          break;
+        }
+        case OP_SET_SEVERITY_TEXT: {
+          need(2);
+          const l = b.readUInt16LE(p);
+          need(2 + l);
+          const text = b.toString('utf8', p + 2, p + 2 + l);
+          if (target) {
+            target.severityText = text;
+            target.severityNumber = severityFromText(text);
+          }
+          p += 2 + l;
+          break;
+        }
+        default:
+          throw abiError(`unknown edit op ${op} at byte ${p - 1}`);
+      }
+    }
+  }
+  const kept: LogEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = result[i];
+    if (e) {
+      kept.push(e);
+      if (anyModified && e !== events[i]) counts.modified++;
+    } else counts.dropped++;
+  }
+  counts.kept += kept.length;
+  return kept;
+}

@@ -1,0 +1,150 @@
+// Encodes a batch of LogEvents into the ABI v1 input region (abi.ts): fixed-size record headers and
+// attribute entries filled through typed arrays, and every string of the batch (bodies, keys, values)
+// written with ONE utf8 write of the joined text when the batch is ASCII (the common case); per
+// string otherwise. Only what the module declared it needs (flowlog_needs) is encoded: the body,
+// all attributes, or just the attributes it named (NEEDS_SELECTED_ATTRIBUTES).
+import type { AttrValue, LogEvent } from '../../../core/event.js';
+import {
+  ATTR_ENTRY_BYTES,
+  BATCH_HEADER_BYTES,
+  NEEDS_ATTRIBUTES,
+  NEEDS_BODY,
+  NEEDS_SELECTED_ATTRIBUTES,
+  RECORD_HEADER_BYTES,
+  T_BOOL,
+  T_NUMBER,
+  T_STRING,
+} from './abi.js';
+import { utf8Write } from './utf8-write.js';
+
+export interface EncodedBatch {
+  /** The encoded region: bytes [0, length) of `bytes`. */
+  bytes: Uint8Array;
+  length: number;
+  count: number;
+}
+
+const MAX_KEY_CHARS = 0xffff / 3;
+
+export class BatchEncoder {
+  private ab = new ArrayBuffer(1 << 20);
+  private u8 = new Uint8Array(this.ab);
+  private u16 = new Uint16Array(this.ab);
+  private u32 = new Uint32Array(this.ab);
+  private buf = Buffer.from(this.ab);
+  private strs: string[] = [];
+  private types: number[] = [];
+  private counts = new Uint16Array(4096);
+
+  private ensure(need: number): void {
+    if (need <= this.ab.byteLength) return;
+    let cap = this.ab.byteLength * 2;
+    while (cap < need) cap *= 2;
+    this.ab = new ArrayBuffer(cap);
+    this.u8 = new Uint8Array(this.ab);
+    this.u16 = new Uint16Array(this.ab);
+    this.u32 = new Uint32Array(this.ab);
+    this.buf = Buffer.from(this.ab);
+  }
+
+  private attr(k: string, v: AttrValue): void {
+    let s: string;
+    if (typeof v === 'string') {
+      s = v;
+      this.types.push(T_STRING);
+    } else if (typeof v === 'number') {
+      s = String(v);
+      this.types.push(T_NUMBER);
+    } else {
+      s = v ? 'true' : 'false';
+      this.types.push(T_BOOL);
+    }
+    this.strs.push(k, s);
+  }
+
+  encode(events: readonly LogEvent[], needs: number, keys: readonly string[] | null = null): EncodedBatch {
+    const n = events.length;
+    const withBody = (needs & NEEDS_BODY) !== 0;
+    const allAttrs = (needs & NEEDS_ATTRIBUTES) !== 0;
+    const selected = !allAttrs && (needs & NEEDS_SELECTED_ATTRIBUTES) !== 0 && keys !== null && keys.length > 0 ? keys : null;
+    if (this.counts.length < n) this.counts = new Uint16Array(Math.max(n, this.counts.length * 2));
+    const counts = this.counts;
+    // pass 1: the strings, in data order (per record: body, then key/value pairs)
+    const strs = this.strs;
+    const types = this.types;
+    strs.length = 0;
+    types.length = 0;
+    for (let i = 0; i < n; i++) {
+      const e = events[i]!;
+      if (withBody) strs.push(e.body);
+      let c = 0;
+      if (selected) {
+        const attrs = e.attributes;
+        for (let j = 0; j < selected.length; j++) {
+          const k = selected[j]!;
+          const v = attrs[k];
+          if (v === undefined) continue;
+          this.attr(k, v);
+          c++;
+        }
+      } else if (allAttrs) {
+        const attrs = e.attributes;
+        for (const k in attrs) {
+          if (k.length > MAX_KEY_CHARS || c === 0xffff) continue; // not encodable; the host keeps it untouched
+          this.attr(k, attrs[k]!);
+          c++;
+        }
+      }
+      counts[i] = c;
+    }
+    const attrTotal = types.length;
+    const attrTable = BATCH_HEADER_BYTES + n * RECORD_HEADER_BYTES;
+    const dataOff = attrTable + attrTotal * ATTR_ENTRY_BYTES;
+    const joined = strs.length === 1 ? strs[0]! : strs.join('');
+    this.ensure(dataOff + joined.length * 3 + 16);
+    // pass 2: the data; an ASCII batch needs one write and takes its offsets from string lengths
+    const written = joined.length === 0 ? 0 : utf8Write.call(this.buf, joined, dataOff);
+    const ascii = written === joined.length;
+    // pass 3: headers and attribute entries
+    const u32 = this.u32;
+    const u16 = this.u16;
+    const u8 = this.u8;
+    const buf = this.buf;
+    let cursor = dataOff;
+    let si = 0;
+    let ai = 0;
+    for (let i = 0; i < n; i++) {
+      const h = (BATCH_HEADER_BYTES + i * RECORD_HEADER_BYTES) >> 2;
+      u32[h] = cursor;
+      if (withBody) {
+        const b = strs[si++]!;
+        cursor += ascii ? b.length : b.length === 0 ? 0 : utf8Write.call(buf, b, cursor);
+      }
+      u32[h + 1] = cursor - u32[h]!;
+      u32[h + 2] = ai;
+      const c = counts[i]!;
+      u16[(h << 1) + 6] = c;
+      const sev = events[i]!.severityNumber;
+      u8[(h << 2) + 14] = sev > 0 && sev < 256 ? sev : 0;
+      u8[(h << 2) + 15] = 0;
+      for (let j = 0; j < c; j++, ai++) {
+        const a = (attrTable + ai * ATTR_ENTRY_BYTES) >> 2;
+        const k = strs[si++]!;
+        const v = strs[si++]!;
+        u32[a] = cursor;
+        cursor += ascii ? k.length : utf8Write.call(buf, k, cursor);
+        u16[(a << 1) + 2] = cursor - u32[a]!;
+        u8[(a << 2) + 6] = types[ai]!;
+        u8[(a << 2) + 7] = 0;
+        u32[a + 2] = cursor;
+        cursor += ascii ? v.length : v.length === 0 ? 0 : utf8Write.call(buf, v, cursor);
+        u32[a + 3] = cursor - u32[a + 2]!;
+      }
+    }
+    u32[0] = n;
+    u32[1] = attrTable;
+    u32[2] = dataOff;
+    u32[3] = cursor - dataOff;
+    return { bytes: u8, length: cursor, count: n };
+  }
+}

@@ -1,0 +1,17 @@
+// The asc flags every flowlog transform is built with (ABI v1): SIMD, an imported memory (the host
+// sets its maximum: the memory cap), the incremental GC (stays flat under allocation). Imports left:
+// env.memory, flowlog.log and AssemblyScript's env.abort (the host logs the message and traps).
+// Keep in sync with agent/transforms/wasm/compile.ts.
+export function ascArgs(src, out) {
+  return [
+    src,
+    '-o', out,
+    '-O3',
+    '--enable', 'simd',
+    '--runtime', 'incremental',
+    '--importMemory',
+    '--initialMemory', '2',
+    '--maximumMemory', '65536',
+    '--noAssert',
+  ];
+}
