@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registerTransform } from './commands/transform.js';
 import { registerValidate } from './commands/validate.js';
 import { registerAgent } from './commands/agent.js';
 import { registerImport } from './commands/import.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
+  registerTransform(program);
   registerValidate(program);
   registerAgent(program);
   registerImport(program);

@@ -1,10 +1,8 @@
 // The asc flags every flowlog transform is built with (ABI v1): SIMD, an imported memory (the host
-// sets its maximum: the memory cap), the incremental GC (stays flat under allocation), and `abort`
-// routed to the SDK so the only function import is `flowlog.log`.
-import { join, relative } from 'node:path';
-
-export function ascArgs(src, out, root) {
-  const abortPath = relative(process.cwd(), join(root, 'transforms', 'sdk', 'host')).split('\\').join('/');
+// sets its maximum: the memory cap), the incremental GC (stays flat under allocation). Imports left:
+// env.memory, flowlog.log and AssemblyScript's env.abort (the host logs the message and traps).
+// Keep in sync with agent/transforms/wasm/compile.ts.
+export function ascArgs(src, out) {
   return [
     src,
     '-o', out,
@@ -15,6 +13,5 @@ export function ascArgs(src, out, root) {
     '--initialMemory', '2',
     '--maximumMemory', '65536',
     '--noAssert',
-    '--use', `abort=${abortPath}/flowlogAbort`,
   ];
 }

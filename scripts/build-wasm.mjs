@@ -28,7 +28,7 @@ for (const [srcDir, ext, outDir] of sets) {
     if (!force && existsSync(out) && statSync(out).mtimeMs > Math.max(sdkTime, statSync(src).mtimeMs)) continue;
     const t0 = Date.now();
     const err = [];
-    const { error } = await asc.main(ascArgs(src, out, root), {
+    const { error } = await asc.main(ascArgs(src, out), {
       stdout: { write: () => true },
       stderr: { write: (s) => (err.push(String(s)), true) },
     });

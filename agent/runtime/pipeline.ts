@@ -16,7 +16,7 @@ import { SpoolWriter } from './spool-writer.js';
 import { buildTopology, type Topology } from './topology.js';
 
 /** Events a stage's input channel holds before its senders wait. */
-export const CHANNEL_EVENTS = 16_384;
+export const CHANNEL_EVENTS = 4096;
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -52,7 +52,7 @@ export class Pipeline {
     const opts = spoolOptions(cfg.sections.spool, `${cfg.dataDir}/spool`, this.topo.sinks.map((s) => s.name));
     this.spool = Spool.open(opts, { log, metrics, knownSources: this.topo.sources.map((s) => s.name) });
     const batchBytes = opts.batchMaxBytes ?? SPOOL_DEFAULTS.batchMaxBytes;
-    this.writer = new SpoolWriter(this.spool, this.topo.routes, this.topo.sinks.map((s) => s.name), log, metrics, 4 * batchBytes, CHANNEL_EVENTS);
+    this.writer = new SpoolWriter(this.spool, this.topo.routes, this.topo.sinks.map((s) => s.name), log, metrics, 2 * batchBytes, CHANNEL_EVENTS);
   }
 
   private ctx(name: string, signal: AbortSignal): ComponentContext {

@@ -1,5 +1,6 @@
 // Sequence-numbered log lines written to rotating files, and a running Kafka reader that counts which
 // sequence numbers arrived (and how often), for the end-to-end "nothing lost" tests.
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
@@ -15,9 +16,11 @@ export class SeqWriter {
   rotations = 0;
   private inFile = 0;
 
+  /** `randomPad`: lines carry incompressible padding (to fill a compressed spool quickly). */
   constructor(
     private readonly dir: string,
     private readonly rotateEvery: number,
+    private readonly randomPad = false,
   ) {}
 
   get current(): string {
@@ -30,7 +33,10 @@ export class SeqWriter {
     while (left > 0) {
       const take = Math.min(left, this.rotateEvery - this.inFile, 5000);
       let s = '';
-      for (let i = 0; i < take; i++) s += `ts=${Date.now()} level=info seq=${this.next++} msg="${PAD}"\n`;
+      for (let i = 0; i < take; i++) {
+        const pad = this.randomPad ? randomBytes(110).toString('base64') : PAD;
+        s += `ts=${Date.now()} level=info seq=${this.next++} msg="${pad}"\n`;
+      }
       appendFileSync(this.current, s);
       left -= take;
       this.inFile += take;

@@ -1,12 +1,12 @@
 // Built-in `filter`: keeps the records that match `condition`, drops the others.
-import { Condition, compileCondition, JValue, Record, transform, setNeeds, NEEDS_BODY, NEEDS_ATTRIBUTES } from "../sdk";
+import { Condition, compileCondition, JValue, Record, transform, setNeeds, NEEDS_BODY, NEEDS_SELECTED_ATTRIBUTES } from "../sdk";
 export * from "../sdk/exports";
 
 let cond: Condition = new Condition();
 
 function init(cfg: JValue): void {
   cond = compileCondition(cfg.get("condition"));
-  setNeeds(cond.usesAttributes ? NEEDS_BODY | NEEDS_ATTRIBUTES : NEEDS_BODY);
+  setNeeds(cond.usesAttributes ? NEEDS_BODY | NEEDS_SELECTED_ATTRIBUTES : NEEDS_BODY);
 }
 
 function onRecord(r: Record): void {

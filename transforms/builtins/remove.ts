@@ -1,12 +1,15 @@
 // Built-in `remove`: removes attributes ({fields: [key, ...]}) where present.
-import { JValue, Record, Slice, transform, NEEDS_ATTRIBUTES } from "../sdk";
+import { JValue, Record, Slice, transform, needAttribute, NEEDS_SELECTED_ATTRIBUTES } from "../sdk";
 export * from "../sdk/exports";
 
 const keys: Slice[] = [];
 
 function init(cfg: JValue): void {
   const f = cfg.arr("fields");
-  for (let i = 0; i < f.length; i++) keys.push(Slice.from(f[i].s));
+  for (let i = 0; i < f.length; i++) {
+    keys.push(Slice.from(f[i].s));
+    needAttribute(f[i].s);
+  }
 }
 
 function onRecord(r: Record): void {
@@ -16,4 +19,4 @@ function onRecord(r: Record): void {
   }
 }
 
-transform(init, onRecord, NEEDS_ATTRIBUTES);
+transform(init, onRecord, NEEDS_SELECTED_ATTRIBUTES);

@@ -1,5 +1,5 @@
 // Built-in `rename`: renames attributes ({fields: [{from, to}]}); absent ones are left alone.
-import { JValue, Record, Slice, transform } from "../sdk";
+import { JValue, Record, Slice, transform, needAttribute, NEEDS_SELECTED_ATTRIBUTES } from "../sdk";
 export * from "../sdk/exports";
 
 const from: Slice[] = [];
@@ -9,6 +9,7 @@ function init(cfg: JValue): void {
   const f = cfg.arr("fields");
   for (let i = 0; i < f.length; i++) {
     from.push(Slice.from(f[i].str("from")));
+    needAttribute(f[i].str("from"));
     to.push(Slice.from(f[i].str("to")));
   }
 }
@@ -23,4 +24,4 @@ function onRecord(r: Record): void {
   }
 }
 
-transform(init, onRecord);
+transform(init, onRecord, NEEDS_SELECTED_ATTRIBUTES);

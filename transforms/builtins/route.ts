@@ -1,6 +1,6 @@
 // Built-in `route`: sets `flowlog.route` (read by the Kafka sink's topic template) to the name of the
 // first route whose condition matches; `default` (if set) when none matches.
-import { Condition, compileCondition, JValue, Record, Slice, transform, setNeeds, NEEDS_BODY, NEEDS_ATTRIBUTES } from "../sdk";
+import { Condition, compileCondition, JValue, Record, Slice, transform, setNeeds, NEEDS_BODY, NEEDS_SELECTED_ATTRIBUTES } from "../sdk";
 export * from "../sdk/exports";
 
 const ROUTE_KEY = Slice.from("flowlog.route");
@@ -18,7 +18,7 @@ function init(cfg: JValue): void {
     conds.push(c);
   }
   if (cfg.has("default")) dflt = Slice.from(cfg.str("default"));
-  setNeeds(attrs ? NEEDS_BODY | NEEDS_ATTRIBUTES : NEEDS_BODY);
+  setNeeds(attrs ? NEEDS_BODY | NEEDS_SELECTED_ATTRIBUTES : NEEDS_BODY);
 }
 
 function onRecord(r: Record): void {

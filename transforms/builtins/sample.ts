@@ -1,6 +1,6 @@
 // Built-in `sample`: keeps 1 record in `rate`, chosen deterministically by an FNV-1a hash of the
 // `key_field` attribute's value (or of the body when key_field is unset or absent on a record).
-import { JValue, Record, Slice, fnv1a, transform, setNeeds, NEEDS_BODY, NEEDS_ATTRIBUTES } from "../sdk";
+import { JValue, Record, Slice, fnv1a, transform, setNeeds, needAttribute, NEEDS_BODY, NEEDS_SELECTED_ATTRIBUTES } from "../sdk";
 export * from "../sdk/exports";
 
 let rate: u32 = 1;
@@ -11,7 +11,8 @@ function init(cfg: JValue): void {
   if (rate < 1) rate = 1;
   const k = cfg.str("key_field");
   key = k.length > 0 ? Slice.from(k) : null;
-  setNeeds(key === null ? NEEDS_BODY : NEEDS_BODY | NEEDS_ATTRIBUTES);
+  if (k.length > 0) needAttribute(k);
+  setNeeds(key === null ? NEEDS_BODY : NEEDS_BODY | NEEDS_SELECTED_ATTRIBUTES);
 }
 
 function onRecord(r: Record): void {

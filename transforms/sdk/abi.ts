@@ -7,6 +7,8 @@ export const ABI_VERSION: i32 = 1;
 /** `flowlog_needs` bits: which parts of each record the host must encode. */
 export const NEEDS_BODY: i32 = 1;
 export const NEEDS_ATTRIBUTES: i32 = 2;
+/** Only the attributes named with `needAttribute` (the host encodes just those; cheaper than all). */
+export const NEEDS_SELECTED_ATTRIBUTES: i32 = 4;
 
 type InitFn = (cfg: JValue) => void;
 type RecordFn = (r: Record) => void;
@@ -43,6 +45,39 @@ export function setNeeds(need: i32): void {
   needs = need;
 }
 
+const selected: string[] = [];
+let keysPtr: usize = 0;
+
+/**
+ * Declares an attribute the transform reads (call during init): with NEEDS_SELECTED_ATTRIBUTES the
+ * host encodes only declared attributes. Edits may still set or remove any attribute.
+ */
+export function needAttribute(key: string): void {
+  if (!selected.includes(key)) selected.push(key);
+}
+
+/** The declared attribute keys: u32 count, then count × [u16 len | UTF-8 bytes]. */
+export function flowlog_attr_keys(): usize {
+  let size = 4;
+  const enc: ArrayBuffer[] = [];
+  for (let i = 0; i < selected.length; i++) {
+    const b = String.UTF8.encode(selected[i]);
+    enc.push(b);
+    size += 2 + b.byteLength;
+  }
+  if (keysPtr != 0) heap.free(keysPtr);
+  keysPtr = heap.alloc(<usize>size);
+  store<u32>(keysPtr, <u32>enc.length);
+  let p = keysPtr + 4;
+  for (let i = 0; i < enc.length; i++) {
+    const b = enc[i];
+    store<u16>(p, <u16>b.byteLength);
+    memory.copy(p + 2, changetype<usize>(b), <usize>b.byteLength);
+    p += 2 + <usize>b.byteLength;
+  }
+  return keysPtr;
+}
+
 export function flowlog_abi_version(): i32 {
   return ABI_VERSION;
 }
@@ -77,29 +112,29 @@ export function flowlog_init(ptr: usize, len: i32): i32 {
   return 0;
 }
 
-/** Runs the transform over `count` records (`bytes` long) in the input region; returns the number kept. */
+/** Runs the transform over the `count` records in the input region (`bytes` long); returns the number kept. */
 export function flowlog_process(count: i32, bytes: i32): i32 {
   Output.len = 0;
   if (onBatch !== null) onBatch!(count);
   const fn = onRecord;
   if (fn === null) return count;
-  let p = inPtr;
-  const end = inPtr + <usize>bytes;
+  const base = inPtr;
+  if (bytes < 16 || load<u32>(base) != <u32>count) return -1;
+  const attrTable = base + <usize>load<u32>(base + 4);
+  let h = base + 16;
   let kept = 0;
-  for (let i = 0; i < count; i++) {
-    if (p + 12 > end) return -1;
-    const len = load<u32>(p);
+  rec.base = base;
+  for (let i = 0; i < count; i++, h += 16) {
     rec.index = i;
-    rec.ptr = p;
-    rec.attrCount = <i32>load<u16>(p + 6);
-    rec.bodyLen = <i32>load<u32>(p + 8);
-    rec.bodyPtr = p + 12;
-    rec.attrsPtr = rec.bodyPtr + <usize>rec.bodyLen;
+    rec.ptr = h;
+    rec.bodyPtr = base + <usize>load<u32>(h);
+    rec.bodyLen = <i32>load<u32>(h + 4);
+    rec.attrsPtr = attrTable + (<usize>load<u32>(h + 8) << 4);
+    rec.attrCount = <i32>load<u16>(h + 12);
     rec.status = STATUS_KEEP;
     fn(rec);
     store<u8>(stPtr + <usize>i, rec.status);
     if (rec.status != STATUS_DROP) kept++;
-    p += 4 + <usize>len;
   }
   return kept;
 }

@@ -5,6 +5,7 @@
 import { Slice, find, bytesEqual, startsWith } from "./bytes";
 import { JValue, J_OBJ } from "./json";
 import { Record } from "./record";
+import { needAttribute } from "./abi";
 
 const C_SEVERITY: i32 = 1;
 const C_BODY: i32 = 2;
@@ -66,6 +67,7 @@ export function compileCondition(j: JValue | null): Condition {
   } else if (v.has("attribute")) {
     c.key = Slice.from(v.str("attribute"));
     c.usesAttributes = true;
+    needAttribute(v.str("attribute"));
     if (v.has("equals")) {
       c.kind = C_EQUALS;
       c.val = Slice.from(v.str("equals"));

@@ -8,4 +8,5 @@ export {
   flowlog_statuses,
   flowlog_output,
   flowlog_output_len,
+  flowlog_attr_keys,
 } from "./abi";

@@ -14,11 +14,3 @@ export function log(level: i32, msg: string): void {
   const buf = String.UTF8.encode(msg);
   hostLog(level, changetype<usize>(buf), buf.byteLength);
 }
-
-/** Replaces AssemblyScript's `abort` import (build with `--use abort=.../sdk/host/flowlogAbort`): logs, then traps. */
-export function flowlogAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  let m = "abort: " + (message === null ? "" : message);
-  if (fileName !== null) m += " at " + fileName + ":" + line.toString() + ":" + column.toString();
-  log(LOG_ERROR, m);
-  unreachable();
-}

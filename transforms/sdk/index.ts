@@ -14,7 +14,7 @@ export {
   T_JSON_TEXT,
   T_KEY_JSON,
 } from "./record";
-export { transform, beforeBatch, setNeeds, NEEDS_BODY, NEEDS_ATTRIBUTES, ABI_VERSION } from "./abi";
+export { transform, beforeBatch, setNeeds, needAttribute, NEEDS_BODY, NEEDS_ATTRIBUTES, NEEDS_SELECTED_ATTRIBUTES, ABI_VERSION } from "./abi";
 export { log, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } from "./host";
 export { Condition, compileCondition } from "./condition";
 export { joinKey } from "./keys";

@@ -1,6 +1,7 @@
-// Record accessors over the batch encoding (ABI v1, docs/transforms.md):
-//   u32 len (bytes after this field) | u8 severity_number | u8 reserved | u16 attr_count | u32 body_len | body
-//   then attr_count × [u16 key_len | key | u8 type | u32 val_len | val]
+// Record accessors over the batch encoding (ABI v1, docs/transforms.md). Offsets are relative to
+// the input region start (`base`):
+//   record header (16 B): u32 body_off | u32 body_len | u32 first_attr | u16 attr_count | u8 severity | u8 reserved
+//   attribute entry (16 B): u32 key_off | u16 key_len | u8 type | u8 reserved | u32 val_off | u32 val_len
 // Attribute values are UTF-8 text; `type` says how the host reads them back (string, number, bool).
 import { Slice, find, bytesEqual } from "./bytes";
 
@@ -54,11 +55,14 @@ export class Output {
 /** One record of the current batch. The SDK reuses a single instance: do not keep it across calls. */
 export class Record {
   index: i32 = 0;
-  /** Start of the record (its u32 length field). */
+  /** Start of the input region (offsets are relative to it). */
+  base: usize = 0;
+  /** The record's header. */
   ptr: usize = 0;
   bodyPtr: usize = 0;
   bodyLen: i32 = 0;
   attrCount: i32 = 0;
+  /** This record's first attribute entry. */
   attrsPtr: usize = 0;
   status: u8 = STATUS_KEEP;
   /** Set by `attr()`: the value of the attribute found. */
@@ -67,7 +71,7 @@ export class Record {
   valType: u8 = 0;
 
   @inline get severity(): i32 {
-    return <i32>load<u8>(this.ptr + 4);
+    return <i32>load<u8>(this.ptr + 14);
   }
 
   /** Body bytes as a slice view (no copy). */
@@ -84,36 +88,27 @@ export class Record {
 
   /** Finds attribute `key`; on success sets valPtr/valLen/valType and returns true. */
   attr(key: Slice): bool {
-    let p = this.attrsPtr;
-    for (let i = 0; i < this.attrCount; i++) {
-      const kl = <i32>load<u16>(p);
-      const kp = p + 2;
-      const tp = kp + <usize>kl;
-      const vl = <i32>load<u32>(tp + 1);
-      if (bytesEqual(kp, kl, key.ptr, key.len)) {
-        this.valType = load<u8>(tp);
-        this.valPtr = tp + 5;
-        this.valLen = vl;
+    let e = this.attrsPtr;
+    const base = this.base;
+    for (let i = 0; i < this.attrCount; i++, e += 16) {
+      if (bytesEqual(base + <usize>load<u32>(e), <i32>load<u16>(e + 4), key.ptr, key.len)) {
+        this.valType = load<u8>(e + 6);
+        this.valPtr = base + <usize>load<u32>(e + 8);
+        this.valLen = <i32>load<u32>(e + 12);
         return true;
       }
-      p = tp + 5 + <usize>vl;
     }
     return false;
   }
 
   /** Attribute i (0 ≤ i < attrCount): key into `key`, value into valPtr/valLen/valType. */
   attrAt(i: i32, key: Slice): void {
-    let p = this.attrsPtr;
-    for (let j = 0; j < i; j++) {
-      const kl = <usize>load<u16>(p);
-      p += 2 + kl + 5 + <usize>load<u32>(p + 2 + kl + 1);
-    }
-    key.len = <i32>load<u16>(p);
-    key.ptr = p + 2;
-    const tp = key.ptr + <usize>key.len;
-    this.valType = load<u8>(tp);
-    this.valLen = <i32>load<u32>(tp + 1);
-    this.valPtr = tp + 5;
+    const e = this.attrsPtr + <usize>(i * 16);
+    key.ptr = this.base + <usize>load<u32>(e);
+    key.len = <i32>load<u16>(e + 4);
+    this.valType = load<u8>(e + 6);
+    this.valPtr = this.base + <usize>load<u32>(e + 8);
+    this.valLen = <i32>load<u32>(e + 12);
   }
 
   @inline keep(): void {

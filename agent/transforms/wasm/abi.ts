@@ -1,11 +1,20 @@
 // The batch ABI between the agent and a transform module, version 1 (docs/transforms.md).
 //
-// Record (input, little-endian): u32 len (bytes after this field) | u8 severity_number | u8 reserved
-//   | u16 attr_count | u32 body_len | body | attr_count × [u16 key_len | key | u8 type | u32 val_len | val]
+// Input region (little-endian; offsets are relative to the region start):
+//   batch header (16 B):   u32 count | u32 attr_table_off | u32 data_off | u32 data_len
+//   record headers (16 B each, from byte 16):
+//                          u32 body_off | u32 body_len | u32 first_attr | u16 attr_count | u8 severity_number | u8 reserved
+//   attribute table (16 B each, at attr_table_off):
+//                          u32 key_off | u16 key_len | u8 type | u8 reserved | u32 val_off | u32 val_len
+//   data (at data_off):    the UTF-8 bytes of bodies, keys and values
 // Status (one byte per record): bits 0-1 action (0 keep, 1 drop, 2 modified), bit 2 body edited in
 //   place (same length), bits 3-7 reserved (must be 0).
 // Edit (output region): u32 record_index | u8 op | op fields (see OP_*).
 export const ABI_VERSION = 1;
+
+export const BATCH_HEADER_BYTES = 16;
+export const RECORD_HEADER_BYTES = 16;
+export const ATTR_ENTRY_BYTES = 16;
 
 export const ACTION_MASK = 0x03;
 export const STATUS_KEEP = 0;
@@ -34,6 +43,8 @@ export const OP_SET_SEVERITY_TEXT = 5;
 
 export const NEEDS_BODY = 1;
 export const NEEDS_ATTRIBUTES = 2;
+/** Only the attributes listed by the optional export flowlog_attr_keys (u32 count, count × [u16 len | bytes]). */
+export const NEEDS_SELECTED_ATTRIBUTES = 4;
 
 export const REQUIRED_EXPORTS = [
   'flowlog_abi_version',
@@ -56,10 +67,11 @@ export interface AbiExports {
   flowlog_statuses(): number;
   flowlog_output(): number;
   flowlog_output_len(): number;
+  flowlog_attr_keys?(): number;
 }
 
-/** The only imports a module may declare: its memory and the log function. */
-export const ALLOWED_IMPORTS: ReadonlySet<string> = new Set(['env.memory:memory', 'flowlog.log:function']);
+/** The only imports a module may declare: its memory, the log function and AssemblyScript's abort (log + trap). */
+export const ALLOWED_IMPORTS: ReadonlySet<string> = new Set(['env.memory:memory', 'flowlog.log:function', 'env.abort:function']);
 
 /** Pages (64 KiB) a module's imported memory declares as its minimum, read from the import section. */
 export function importedMemoryMinimum(bytes: Uint8Array): number | undefined {

@@ -5,6 +5,8 @@ import { FlowlogError } from '../../../core/errors.js';
 import { severityFromText, severityText, type AttrValue, type LogEvent } from '../../../core/event.js';
 import {
   ACTION_MASK,
+  BATCH_HEADER_BYTES,
+  RECORD_HEADER_BYTES,
   FLAG_BODY_IN_PLACE,
   OP_REMOVE_ATTR,
   OP_SET_ATTR,
@@ -25,10 +27,8 @@ import {
 
 export interface BatchResult {
   statuses: Uint8Array;
-  /** The input bytes after the call (only read for records flagged body-edited-in-place). */
+  /** The input region after the call (only read for records flagged body-edited-in-place). */
   input: Uint8Array | null;
-  /** Start offset of each record in `input`. */
-  offsets: Int32Array;
   output: Uint8Array;
 }
 
@@ -87,10 +87,10 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
       const c: LogEvent = { ...e, attributes: { ...e.attributes } };
       if ((s & FLAG_BODY_IN_PLACE) !== 0) {
         if (!r.input) throw abiError('module flagged an in-place edit but the host has no input copy');
-        const off = r.offsets[i]!;
         const dv = Buffer.from(r.input.buffer, r.input.byteOffset, r.input.byteLength);
-        const bl = dv.readUInt32LE(off + 8);
-        c.body = dv.toString('utf8', off + 12, off + 12 + bl);
+        const h = BATCH_HEADER_BYTES + i * RECORD_HEADER_BYTES;
+        const off = dv.readUInt32LE(h);
+        c.body = dv.toString('utf8', off, off + dv.readUInt32LE(h + 4));
       }
       result[i] = c;
     }

@@ -1,83 +1,150 @@
-// Encodes a batch of LogEvents into the ABI v1 record layout (abi.ts) in one reusable buffer. Only
-// the parts the module declared it needs (flowlog_needs) are written: a module that only tests the
-// body never pays for attribute encoding.
-import type { LogEvent } from '../../../core/event.js';
-import { NEEDS_ATTRIBUTES, NEEDS_BODY, T_BOOL, T_NUMBER, T_STRING } from './abi.js';
+// Encodes a batch of LogEvents into the ABI v1 input region (abi.ts): fixed-size record headers and
+// attribute entries filled through typed arrays, and every string of the batch (bodies, keys, values)
+// written with ONE utf8 write of the joined text when the batch is ASCII (the common case); per
+// string otherwise. Only what the module declared it needs (flowlog_needs) is encoded: the body,
+// all attributes, or just the attributes it named (NEEDS_SELECTED_ATTRIBUTES).
+import type { AttrValue, LogEvent } from '../../../core/event.js';
+import {
+  ATTR_ENTRY_BYTES,
+  BATCH_HEADER_BYTES,
+  NEEDS_ATTRIBUTES,
+  NEEDS_BODY,
+  NEEDS_SELECTED_ATTRIBUTES,
+  RECORD_HEADER_BYTES,
+  T_BOOL,
+  T_NUMBER,
+  T_STRING,
+} from './abi.js';
 import { utf8Write } from './utf8-write.js';
 
-
 export interface EncodedBatch {
-  /** The encoded records: bytes [0, length) of `buf`. */
-  buf: Buffer;
+  /** The encoded region: bytes [0, length) of `bytes`. */
+  bytes: Uint8Array;
   length: number;
-  /** Start offset of each record (its u32 length field). */
-  offsets: Int32Array;
   count: number;
 }
 
-export class BatchEncoder {
-  private buf = Buffer.allocUnsafe(1 << 20);
-  private offsets = new Int32Array(4096);
+const MAX_KEY_CHARS = 0xffff / 3;
 
-  private ensure(need: number, used: number): void {
-    if (need <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+export class BatchEncoder {
+  private ab = new ArrayBuffer(1 << 20);
+  private u8 = new Uint8Array(this.ab);
+  private u16 = new Uint16Array(this.ab);
+  private u32 = new Uint32Array(this.ab);
+  private buf = Buffer.from(this.ab);
+  private strs: string[] = [];
+  private types: number[] = [];
+  private counts = new Uint16Array(4096);
+
+  private ensure(need: number): void {
+    if (need <= this.ab.byteLength) return;
+    let cap = this.ab.byteLength * 2;
     while (cap < need) cap *= 2;
-    const next = Buffer.allocUnsafe(cap);
-    this.buf.copy(next, 0, 0, used);
-    this.buf = next;
+    this.ab = new ArrayBuffer(cap);
+    this.u8 = new Uint8Array(this.ab);
+    this.u16 = new Uint16Array(this.ab);
+    this.u32 = new Uint32Array(this.ab);
+    this.buf = Buffer.from(this.ab);
   }
 
-  encode(events: readonly LogEvent[], needs: number): EncodedBatch {
+  private attr(k: string, v: AttrValue): void {
+    let s: string;
+    if (typeof v === 'string') {
+      s = v;
+      this.types.push(T_STRING);
+    } else if (typeof v === 'number') {
+      s = String(v);
+      this.types.push(T_NUMBER);
+    } else {
+      s = v ? 'true' : 'false';
+      this.types.push(T_BOOL);
+    }
+    this.strs.push(k, s);
+  }
+
+  encode(events: readonly LogEvent[], needs: number, keys: readonly string[] | null = null): EncodedBatch {
     const n = events.length;
-    if (this.offsets.length < n) this.offsets = new Int32Array(Math.max(n, this.offsets.length * 2));
-    const offsets = this.offsets;
     const withBody = (needs & NEEDS_BODY) !== 0;
-    const withAttrs = (needs & NEEDS_ATTRIBUTES) !== 0;
-    let pos = 0;
+    const allAttrs = (needs & NEEDS_ATTRIBUTES) !== 0;
+    const selected = !allAttrs && (needs & NEEDS_SELECTED_ATTRIBUTES) !== 0 && keys !== null && keys.length > 0 ? keys : null;
+    if (this.counts.length < n) this.counts = new Uint16Array(Math.max(n, this.counts.length * 2));
+    const counts = this.counts;
+    // pass 1: the strings, in data order (per record: body, then key/value pairs)
+    const strs = this.strs;
+    const types = this.types;
+    strs.length = 0;
+    types.length = 0;
     for (let i = 0; i < n; i++) {
       const e = events[i]!;
-      const body = withBody ? e.body : '';
-      this.ensure(pos + 12 + body.length * 3, pos);
-      let buf = this.buf;
-      const start = pos;
-      offsets[i] = start;
-      buf[start + 4] = e.severityNumber > 0 && e.severityNumber < 256 ? e.severityNumber : 0;
-      buf[start + 5] = 0;
-      const bodyLen = body.length === 0 ? 0 : utf8Write.call(buf, body, start + 12);
-      buf.writeUInt32LE(bodyLen, start + 8);
-      pos = start + 12 + bodyLen;
-      let attrCount = 0;
-      if (withAttrs) {
+      if (withBody) strs.push(e.body);
+      let c = 0;
+      if (selected) {
+        const attrs = e.attributes;
+        for (let j = 0; j < selected.length; j++) {
+          const k = selected[j]!;
+          const v = attrs[k];
+          if (v === undefined) continue;
+          this.attr(k, v);
+          c++;
+        }
+      } else if (allAttrs) {
         const attrs = e.attributes;
         for (const k in attrs) {
-          const v = attrs[k]!;
-          let t = T_STRING;
-          let s: string;
-          if (typeof v === 'string') s = v;
-          else if (typeof v === 'number') {
-            t = T_NUMBER;
-            s = String(v);
-          } else {
-            t = T_BOOL;
-            s = v ? 'true' : 'false';
-          }
-          if (k.length > 16_000) continue; // not encodable (u16 key length); the host keeps it untouched
-          this.ensure(pos + 7 + (k.length + s.length) * 3, pos);
-          buf = this.buf;
-          const kl = utf8Write.call(buf, k, pos + 2);
-          buf.writeUInt16LE(kl, pos);
-          pos += 2 + kl;
-          buf[pos] = t;
-          const vl = s.length === 0 ? 0 : utf8Write.call(buf, s, pos + 5);
-          buf.writeUInt32LE(vl, pos + 1);
-          pos += 5 + vl;
-          attrCount++;
+          if (k.length > MAX_KEY_CHARS || c === 0xffff) continue; // not encodable; the host keeps it untouched
+          this.attr(k, attrs[k]!);
+          c++;
         }
       }
-      buf.writeUInt16LE(attrCount, start + 6);
-      buf.writeUInt32LE(pos - start - 4, start);
+      counts[i] = c;
     }
-    return { buf: this.buf, length: pos, offsets, count: n };
+    const attrTotal = types.length;
+    const attrTable = BATCH_HEADER_BYTES + n * RECORD_HEADER_BYTES;
+    const dataOff = attrTable + attrTotal * ATTR_ENTRY_BYTES;
+    const joined = strs.length === 1 ? strs[0]! : strs.join('');
+    this.ensure(dataOff + joined.length * 3 + 16);
+    // pass 2: the data; an ASCII batch needs one write and takes its offsets from string lengths
+    const written = joined.length === 0 ? 0 : utf8Write.call(this.buf, joined, dataOff);
+    const ascii = written === joined.length;
+    // pass 3: headers and attribute entries
+    const u32 = this.u32;
+    const u16 = this.u16;
+    const u8 = this.u8;
+    const buf = this.buf;
+    let cursor = dataOff;
+    let si = 0;
+    let ai = 0;
+    for (let i = 0; i < n; i++) {
+      const h = (BATCH_HEADER_BYTES + i * RECORD_HEADER_BYTES) >> 2;
+      u32[h] = cursor;
+      if (withBody) {
+        const b = strs[si++]!;
+        cursor += ascii ? b.length : b.length === 0 ? 0 : utf8Write.call(buf, b, cursor);
+      }
+      u32[h + 1] = cursor - u32[h]!;
+      u32[h + 2] = ai;
+      const c = counts[i]!;
+      u16[(h << 1) + 6] = c;
+      const sev = events[i]!.severityNumber;
+      u8[(h << 2) + 14] = sev > 0 && sev < 256 ? sev : 0;
+      u8[(h << 2) + 15] = 0;
+      for (let j = 0; j < c; j++, ai++) {
+        const a = (attrTable + ai * ATTR_ENTRY_BYTES) >> 2;
+        const k = strs[si++]!;
+        const v = strs[si++]!;
+        u32[a] = cursor;
+        cursor += ascii ? k.length : utf8Write.call(buf, k, cursor);
+        u16[(a << 1) + 2] = cursor - u32[a]!;
+        u8[(a << 2) + 6] = types[ai]!;
+        u8[(a << 2) + 7] = 0;
+        u32[a + 2] = cursor;
+        cursor += ascii ? v.length : v.length === 0 ? 0 : utf8Write.call(buf, v, cursor);
+        u32[a + 3] = cursor - u32[a + 2]!;
+      }
+    }
+    u32[0] = n;
+    u32[1] = attrTable;
+    u32[2] = dataOff;
+    u32[3] = cursor - dataOff;
+    return { bytes: u8, length: cursor, count: n };
   }
 }

@@ -1,7 +1,7 @@
 // One instantiated module with its own capped memory (the host creates the memory: the maximum is
 // the memory cap). Runs one batch per call; any trap leaves the instance unusable (callers recreate).
 import { FlowlogError } from '../../../core/errors.js';
-import { ABI_VERSION, FLAG_BODY_IN_PLACE, type AbiExports } from './abi.js';
+import { ABI_VERSION, FLAG_BODY_IN_PLACE, NEEDS_SELECTED_ATTRIBUTES, type AbiExports } from './abi.js';
 import type { LoadedModule } from './module-cache.js';
 
 export type ModuleLog = (level: number, msg: string) => void;
@@ -16,8 +16,43 @@ export interface RawResult {
 
 const LOG_BURST = 100;
 
+/** AssemblyScript strings: UTF-16LE, byte length in the u32 before the data. */
+function asString(memory: WebAssembly.Memory, ptr: number): string {
+  const buf = memory.buffer;
+  if (ptr < 4 || ptr > buf.byteLength) return '';
+  const len = new DataView(buf).getUint32(ptr - 4, true);
+  if (ptr + len > buf.byteLength) return '';
+  return Buffer.from(buf, ptr, Math.min(len, 8192)).toString('utf16le');
+}
+
+/** AssemblyScript's env.abort: log the message and trap (the batch is then handled by on_error). */
+function hostAbort(memory: WebAssembly.Memory, log: ModuleLog) {
+  return (msg: number, file: number, line: number, col: number) => {
+    const text = `abort: ${asString(memory, msg)} at ${asString(memory, file)}:${line}:${col}`;
+    log(3, text);
+    throw new WebAssembly.RuntimeError(text);
+  };
+}
+
+/** Instantiates the module once with a fresh memory and checks its ABI version (load-time refusal). */
+export function checkAbiVersion(mod: LoadedModule, maxPages: number): void {
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.min(mod.minPages, maxPages)), maximum: Math.max(maxPages, mod.minPages) });
+  let version: number;
+  try {
+    const inst = new WebAssembly.Instance(mod.module, { env: { memory, abort: () => undefined }, flowlog: { log: () => undefined } });
+    version = (inst.exports as unknown as AbiExports).flowlog_abi_version();
+  } catch (e) {
+    throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: instantiation failed: ${(e as Error).message}`, { cause: e });
+  }
+  if (version !== ABI_VERSION) {
+    throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: ABI version ${version}, this agent supports ${ABI_VERSION}; rebuild it with this flowlog's SDK`);
+  }
+}
+
 export class ModuleInstance {
   readonly needs: number;
+  /** With NEEDS_SELECTED_ATTRIBUTES: the attribute keys the module reads. */
+  readonly attrKeys: string[] | null = null;
   private readonly memory: WebAssembly.Memory;
   private readonly x: AbiExports;
   private logBudget = LOG_BURST;
@@ -36,7 +71,7 @@ export class ModuleInstance {
     };
     let instance: WebAssembly.Instance;
     try {
-      instance = new WebAssembly.Instance(mod.module, { env: { memory: this.memory }, flowlog: { log: hostLog } });
+      instance = new WebAssembly.Instance(mod.module, { env: { memory: this.memory, abort: hostAbort(this.memory, log) }, flowlog: { log: hostLog } });
     } catch (e) {
       throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: instantiation failed: ${(e as Error).message}`, { cause: e });
     }
@@ -57,6 +92,27 @@ export class ModuleInstance {
       throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: flowlog_init trapped: ${(e as Error).message}`, { cause: e });
     }
     this.needs = this.x.flowlog_needs();
+    if ((this.needs & NEEDS_SELECTED_ATTRIBUTES) !== 0) this.attrKeys = this.readKeys(mod.source);
+  }
+
+  private readKeys(source: string): string[] {
+    if (typeof this.x.flowlog_attr_keys !== 'function') {
+      throw new FlowlogError('TRANSFORM_LOAD', `${source}: declares NEEDS_SELECTED_ATTRIBUTES but does not export flowlog_attr_keys`);
+    }
+    const ptr = this.x.flowlog_attr_keys();
+    this.checkRange(ptr, 4, 'attribute key list');
+    const b = Buffer.from(this.memory.buffer);
+    const n = b.readUInt32LE(ptr);
+    const keys: string[] = [];
+    let p = ptr + 4;
+    for (let i = 0; i < n; i++) {
+      this.checkRange(p, 2, 'attribute key list');
+      const l = b.readUInt16LE(p);
+      this.checkRange(p + 2, l, 'attribute key list');
+      keys.push(b.toString('utf8', p + 2, p + 2 + l));
+      p += 2 + l;
+    }
+    return keys;
   }
 
   private checkRange(ptr: number, len: number, what: string): void {

@@ -41,8 +41,8 @@ export function loadModuleBytes(bytes: Uint8Array, source: string, pinned?: stri
     if (!ALLOWED_IMPORTS.has(key)) {
       throw new FlowlogError(
         'TRANSFORM_LOAD',
-        `${source}: imports ${imp.module}.${imp.name} (${imp.kind}); transforms may only import env.memory and flowlog.log (no WASI, files or network). ` +
-          'Build with `flowlog transform build` (asc --importMemory --use abort=...)',
+        `${source}: imports ${imp.module}.${imp.name} (${imp.kind}); transforms may only import env.memory, flowlog.log and env.abort (no WASI, files or network). ` +
+          'Build with `flowlog transform build`',
       );
     }
   }

@@ -1,6 +1,8 @@
 // Runs batches through a module, either in a worker thread with a per-batch time budget (a runaway
 // loop is stopped with worker.terminate(); the worker is respawned for the next batch) or inline on
 // the calling thread (no budget: `time_budget_ms: 0`, used by benches and `flowlog transform test`).
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FlowlogError, type ErrorCodeName } from '../../../core/errors.js';
 import type { BatchResult } from './decode.js';
@@ -12,6 +14,8 @@ import type { FromWorker, ToWorker } from './worker.js';
 export interface Runner {
   /** The module's flowlog_needs bits (after init). */
   readonly needs: number;
+  /** The attribute keys it reads, with NEEDS_SELECTED_ATTRIBUTES. */
+  readonly attrKeys: string[] | null;
   run(batch: EncodedBatch): Promise<BatchResult>;
   close(): Promise<void>;
 }
@@ -25,12 +29,14 @@ export interface RunnerOptions {
 export class InlineRunner implements Runner {
   private inst: ModuleInstance | null;
   readonly needs: number;
+  readonly attrKeys: string[] | null;
   constructor(
     private readonly mod: LoadedModule,
     private readonly opts: RunnerOptions,
   ) {
     this.inst = new ModuleInstance(mod, opts.config, opts.maxPages, opts.log);
     this.needs = this.inst.needs;
+    this.attrKeys = this.inst.attrKeys;
   }
   async run(b: EncodedBatch): Promise<BatchResult> {
     return this.runSync(b);
@@ -38,8 +44,8 @@ export class InlineRunner implements Runner {
   runSync(b: EncodedBatch): BatchResult {
     const inst = (this.inst ??= new ModuleInstance(this.mod, this.opts.config, this.opts.maxPages, this.opts.log));
     try {
-      const r = inst.run(b.buf.subarray(0, b.length), b.count);
-      return { statuses: r.statuses, output: r.output, input: r.input, offsets: b.offsets };
+      const r = inst.run(b.bytes.subarray(0, b.length), b.count);
+      return { statuses: r.statuses, output: r.output, input: r.input };
     } catch (e) {
       this.inst = null;
       throw e;
@@ -51,23 +57,36 @@ export class InlineRunner implements Runner {
 }
 
 const here = new URL('.', import.meta.url);
+let devBundle: string | null = null;
 
 function spawnWorker(): Worker {
-  const ts = import.meta.url.endsWith('.ts');
-  const url = new URL(ts ? 'worker.ts' : 'worker.js', here);
-  if (!ts) return new Worker(url);
-  // running from TypeScript sources (tests, `node --import tsx`): register tsx inside the worker first
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true });
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('worker.js', here));
+  // Running from TypeScript sources (tests, `node --import tsx`): loader hooks do not reliably reach
+  // several concurrent workers on Node 20, so the worker and its few imports are bundled once with
+  // esbuild (present wherever tsx is) and started as plain CommonJS code.
+  if (!devBundle) {
+    const require = createRequire(import.meta.url);
+    const esbuild = require('esbuild') as { buildSync(o: object): { outputFiles: { text: string }[] } };
+    devBundle = esbuild.buildSync({
+      entryPoints: [fileURLToPath(new URL('worker.ts', here))],
+      bundle: true,
+      write: false,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+    }).outputFiles[0]!.text;
+  }
+  return new Worker(devBundle, { eval: true });
 }
 
 export class WorkerRunner implements Runner {
   private worker: Worker | null = null;
   private ready: Promise<void> | null = null;
-  private pending: { id: number; resolve: (r: BatchResult) => void; reject: (e: Error) => void; offsets: Int32Array } | null = null;
+  private pending: { id: number; resolve: (r: BatchResult) => void; reject: (e: Error) => void } | null = null;
   private nextId = 1;
   private closed = false;
   needs = 0;
+  attrKeys: string[] | null = null;
 
   constructor(
     private readonly mod: LoadedModule,
@@ -87,13 +106,14 @@ export class WorkerRunner implements Runner {
         if (m.t === 'loaded') {
           loaded = true;
           this.needs = m.needs;
+          this.attrKeys = m.attrKeys;
           return resolve();
         }
         if (m.t === 'error' && m.id === -1) return reject(new FlowlogError(m.code as ErrorCodeName, m.message));
         const p = this.pending;
         if (!p || p.id !== m.id) return;
         this.pending = null;
-        if (m.t === 'done') p.resolve({ statuses: m.statuses, output: m.output, input: m.input, offsets: p.offsets });
+        if (m.t === 'done') p.resolve({ statuses: m.statuses, output: m.output, input: m.input });
         else p.reject(new FlowlogError(m.code as ErrorCodeName, m.message));
       });
       w.on('error', (e) => {
@@ -136,8 +156,7 @@ export class WorkerRunner implements Runner {
     if (this.closed) throw new FlowlogError('TRANSFORM_LOAD', 'transform runner is closed');
     await this.start();
     const w = this.worker!;
-    const input = new Uint8Array(b.buf.subarray(0, b.length)); // copy: the encoder reuses its buffer
-    const offsets = b.offsets.slice(0, b.count);
+    const input = b.bytes.slice(0, b.length); // copy: the encoder reuses its buffer
     const id = this.nextId++;
     return new Promise<BatchResult>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -149,7 +168,6 @@ export class WorkerRunner implements Runner {
       }, this.opts.timeBudgetMs);
       this.pending = {
         id,
-        offsets,
         resolve: (r) => (clearTimeout(timer), resolve(r)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       };

@@ -14,6 +14,7 @@ import { Metrics, type Counter } from '../../../core/telemetry/metrics.js';
 import { decodeBatch, type DecodeCounts } from './decode.js';
 import { BatchEncoder } from './encode.js';
 import { loadModuleBytes, type LoadedModule } from './module-cache.js';
+import { checkAbiVersion } from './instance.js';
 import { InlineRunner, WorkerRunner, type Runner } from './runner.js';
 
 export type OnError = 'pass' | 'drop' | 'dead_letter';
@@ -81,6 +82,7 @@ export class WasmTransform implements Transform {
       reloadOk: rl('ok'), reloadFailed: rl('failed'),
     };
     this.current = o.module;
+    checkAbiVersion(o.module, o.maxMemoryPages);
     this.runner = this.makeRunner(o.module);
     if (o.modulePath && (o.reloadIntervalMs ?? 0) > 0) this.watch(o.modulePath, o.reloadIntervalMs!);
   }
@@ -135,7 +137,7 @@ export class WasmTransform implements Transform {
     this.c.in!.inc(events.length);
     try {
       if (this.runner instanceof WorkerRunner) await this.runner.start();
-      const enc = this.encoder.encode(events, this.runner.needs);
+      const enc = this.encoder.encode(events, this.runner.needs, this.runner.attrKeys);
       const res = await this.runner.run(enc);
       const before = { ...this.counts };
       const out = decodeBatch(events, res, this.counts);
@@ -177,6 +179,7 @@ export class WasmTransform implements Transform {
 
   /** A changed file is loaded only once its size and mtime held still for one poll interval. */
   private async poll(path: string): Promise<void> {
+
     if (this.reloading || this.closed) return;
     let sig: string;
     try {
@@ -195,6 +198,7 @@ export class WasmTransform implements Transform {
       const bytes = await readFile(path);
       const mod = loadModuleBytes(bytes, path, this.o.sha256);
       if (mod.sha256 !== this.current.sha256) {
+        checkAbiVersion(mod, this.o.maxMemoryPages);
         const runner = this.makeRunner(mod);
         if (runner instanceof WorkerRunner) await runner.start();
         if (this.closed) await runner.close();

@@ -11,7 +11,7 @@ export type ToWorker =
   | { t: 'run'; id: number; input: Uint8Array; count: number };
 
 export type FromWorker =
-  | { t: 'loaded'; needs: number }
+  | { t: 'loaded'; needs: number; attrKeys: string[] | null }
   | { t: 'done'; id: number; kept: number; statuses: Uint8Array; output: Uint8Array; input: Uint8Array | null }
   | { t: 'error'; id: number; code: string; message: string }
   | { t: 'log'; level: number; msg: string };
@@ -28,7 +28,7 @@ port.on('message', (m: ToWorker) => {
     make = () => new ModuleInstance(mod, m.config, m.maxPages, (level, msg) => port.postMessage({ t: 'log', level, msg } satisfies FromWorker));
     try {
       inst = make();
-      port.postMessage({ t: 'loaded', needs: inst.needs } satisfies FromWorker);
+      port.postMessage({ t: 'loaded', needs: inst.needs, attrKeys: inst.attrKeys } satisfies FromWorker);
     } catch (e) {
       port.postMessage({ t: 'error', id: -1, code: codeOf(e), message: (e as Error).message } satisfies FromWorker);
     }

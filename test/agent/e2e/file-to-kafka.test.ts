@@ -9,8 +9,8 @@ import { httpGet, metricValue, startAgent, type AgentProcess } from '../../helpe
 import { kafkaBootstrap, kafkaSkip, uniqueTopic } from '../../helpers/kafka.js';
 import { SeqReader, SeqWriter } from '../../helpers/seq-lines.js';
 
-/** Lines per run; FLOWLOG_E2E_LINES raises it (1,000,000 was measured separately, see docs/agent.md). */
-const LINES = Number(process.env.FLOWLOG_E2E_LINES ?? 100_000);
+/** Lines per run (the issue asks for 1,000,000: ~45 s here on 2 loaded cores); FLOWLOG_E2E_LINES overrides. */
+const LINES = Number(process.env.FLOWLOG_E2E_LINES ?? 1_000_000);
 
 function agentConfig(dir: string, bootstrap: string, topic: string): string {
   const file = join(dir, 'agent.yaml');

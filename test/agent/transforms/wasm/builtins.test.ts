@@ -180,3 +180,15 @@ test('order is preserved across chunked batches (max_batch) with drops and edits
   expect(seqs).toEqual(events.map((_, i) => i).filter((i) => i % 3 !== 0));
   expect(out.every((e) => e.attributes.tagged === true)).toBe(true);
 });
+
+test('a batch with non-ASCII text (per-string encoding path) reads and edits the right bytes', async () => {
+  const events = [ev('ascii first', { app: 'web' }), ev('ünïcödé 🚀 ERROR', { app: 'wéb', 'clé': 'välue' }), ev('last ERROR', { app: 'web' })];
+  const f = await t('filter', { condition: { all: [{ body_contains: 'ERROR' }, { attribute: 'app', prefix: 'w' }] } }).process(events);
+  expect(f.map((e) => e.body)).toEqual(['ünïcödé 🚀 ERROR', 'last ERROR']);
+  const r = await t('rename', { fields: { 'clé': 'key', app: 'application' } }).process(events);
+  expect(r.map((e) => e.attributes)).toEqual([{ application: 'web' }, { application: 'wéb', key: 'välue' }, { application: 'web' }]);
+  const [l] = await t('parse_logfmt', {}).process([ev('naïve=ÿes msg="ça va"')]);
+  expect(l!.attributes).toEqual({ 'naïve': 'ÿes', msg: 'ça va' });
+  const [m] = await t('redact', {}).process([ev('café user é@exämple.com card 4111111111111111 ✓')]);
+  expect(m!.body).toBe('café user é@exämple.com card **************** ✓');
+});

@@ -1,0 +1,169 @@
+// Built-in WASM transforms vs the same logic in plain JavaScript, on the same LogEvent batches
+// (4096 records), in one run. WASM numbers include everything the agent pays: encoding the batch
+// into module memory, the module call, and decoding statuses/edits back into LogEvents.
+//   node --import tsx bench/transforms.ts [records]
+import { registerAll } from '../cli/components.js';
+import type { Transform } from '../core/component.js';
+import { newEvent, type LogEvent } from '../core/event.js';
+import { getComponent } from '../core/registry.js';
+import { Metrics } from '../core/telemetry/metrics.js';
+import { createLogger } from '../core/telemetry/logger.js';
+import { setTransformTelemetry } from '../agent/transforms/wasm/runtime.js';
+
+const N = Number(process.argv[2] ?? 100_000);
+const BATCH = 4096;
+registerAll();
+setTransformTelemetry(new Metrics(), createLogger({ level: 'error' }));
+
+const ns = ['prod-eu', 'prod-us', 'staging', 'dev'];
+function textEvents(): LogEvent[] {
+  return Array.from({ length: N }, (_, i) => {
+    const pii = i % 10 === 0 ? ` card 4111 1111 1111 1111 user jane.doe@example.com auth Bearer tok${i}.abc` : '';
+    const e = newEvent(`${i % 7 === 0 ? 'ERROR' : 'INFO'} GET /api/v1/items/${i} status=200 dur=${i % 97}ms trace=${(i * 2654435761) >>> 0}${pii} host=web-${i % 13}`, {
+      'k8s.namespace.name': ns[i % 4]!,
+      'k8s.pod.name': `web-${i % 13}-7c9f`,
+      app: i % 3 === 0 ? 'payments' : 'web',
+      pid: 1000 + (i % 50),
+    });
+    e.severityNumber = i % 7 === 0 ? 17 : 9;
+    return e;
+  });
+}
+const jsonEvents = () => Array.from({ length: N }, (_, i) => newEvent(`{"level":"info","msg":"request served","path":"/api/v1/items/${i}","status":200,"dur_ms":${i % 97},"ok":true}`));
+const logfmtEvents = () => Array.from({ length: N }, (_, i) => newEvent(`level=info msg="request served" path=/api/v1/items/${i} status=200 dur=${i % 97}ms`));
+
+// ---- the same logic in plain JavaScript ----
+const clone = (e: LogEvent): LogEvent => ({ ...e, attributes: { ...e.attributes } });
+function fnv(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+function luhn(d: string): boolean {
+  let sum = 0;
+  for (let i = d.length - 1, dbl = false; i >= 0; i--, dbl = !dbl) {
+    let x = d.charCodeAt(i) - 48;
+    if (dbl && (x *= 2) > 9) x -= 9;
+    sum += x;
+  }
+  return sum % 10 === 0;
+}
+const CARD = /\b\d(?:[ -]?\d){12,18}\b/g;
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+const BEARER = /([Bb]earer )([A-Za-z0-9\-._~+/=]+)/g;
+const AWS = /\b(AKIA|ASIA)([A-Z0-9]{16})\b/g;
+function jsRedact(b: string): string {
+  return b
+    .replace(CARD, (m) => (luhn(m.replace(/[ -]/g, '')) ? m.replace(/\d/g, '*') : m))
+    .replace(EMAIL, (m) => m.replace(/[^@]/g, '*'))
+    .replace(BEARER, (_m, p: string, t: string) => p + '*'.repeat(t.length))
+    .replace(AWS, (_m, p: string, k: string) => p + '*'.repeat(k.length));
+}
+const LOGFMT = /([^\s="]+)(?:=("(?:[^"\\]|\\.)*"|\S*))?/g;
+
+type Js = (events: LogEvent[]) => LogEvent[];
+const js: Record<string, Js> = {
+  'filter body_contains': (es) => es.filter((e) => e.body.includes('ERROR')),
+  'filter attribute prefix + severity': (es) => es.filter((e) => String(e.attributes['k8s.namespace.name'] ?? '').startsWith('prod-') && e.severityNumber >= 13),
+  sample: (es) => es.filter((e) => fnv(e.body) % 10 === 0),
+  redact: (es) =>
+    es.map((e) => {
+      const b = jsRedact(e.body);
+      return b === e.body ? e : { ...e, body: b };
+    }),
+  parse_json: (es) =>
+    es.map((e) => {
+      if (e.body.charCodeAt(0) !== 123) return e;
+      try {
+        const o = JSON.parse(e.body) as Record<string, unknown>;
+        const c = clone(e);
+        for (const k in o) {
+          const v = o[k];
+          if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') c.attributes[k] = v;
+          else if (v !== null) c.attributes[k] = JSON.stringify(v);
+        }
+        return c;
+      } catch {
+        return e;
+      }
+    }),
+  parse_logfmt: (es) =>
+    es.map((e) => {
+      const c = clone(e);
+      let pairs = 0;
+      for (const m of e.body.matchAll(LOGFMT)) {
+        if (m[2] === undefined) c.attributes[m[1]!] = true;
+        else {
+          pairs++;
+          c.attributes[m[1]!] = m[2].startsWith('"') ? (JSON.parse(m[2]) as string) : m[2];
+        }
+      }
+      return pairs > 0 ? c : e;
+    }),
+  set: (es) => es.map((e) => ({ ...e, attributes: { ...e.attributes, env: 'prod', cluster: 'eu-1' } })),
+  rename: (es) =>
+    es.map((e) => {
+      if (!('pid' in e.attributes)) return e;
+      const c = clone(e);
+      c.attributes['process.pid'] = c.attributes.pid!;
+      delete c.attributes.pid;
+      return c;
+    }),
+  remove: (es) =>
+    es.map((e) => {
+      if (!('k8s.pod.name' in e.attributes)) return e;
+      const c = clone(e);
+      delete c.attributes['k8s.pod.name'];
+      return c;
+    }),
+  route: (es) =>
+    es.map((e) => {
+      const r = e.severityNumber >= 17 ? 'errors' : e.attributes.app === 'payments' ? 'payments' : 'rest';
+      return { ...e, attributes: { ...e.attributes, 'flowlog.route': r } };
+    }),
+};
+
+const cases: [string, string, Record<string, unknown>, () => LogEvent[]][] = [
+  ['filter body_contains', 'filter', { condition: { body_contains: 'ERROR' } }, textEvents],
+  ['filter attribute prefix + severity', 'filter', { condition: { all: [{ attribute: 'k8s.namespace.name', prefix: 'prod-' }, { severity_at_least: 'warn' }] } }, textEvents],
+  ['sample', 'sample', { rate: 10 }, textEvents],
+  ['redact', 'redact', {}, textEvents],
+  ['parse_json', 'parse_json', {}, jsonEvents],
+  ['parse_logfmt', 'parse_logfmt', {}, logfmtEvents],
+  ['set', 'set', { fields: { env: 'prod', cluster: 'eu-1' } }, textEvents],
+  ['rename', 'rename', { fields: { pid: 'process.pid' } }, textEvents],
+  ['remove', 'remove', { fields: ['k8s.pod.name'] }, textEvents],
+  ['route', 'route', { route: { errors: { severity_at_least: 'error' }, payments: { attribute: 'app', equals: 'payments' } }, default_route: 'rest' }, textEvents],
+];
+
+async function time(fn: (b: LogEvent[]) => LogEvent[] | Promise<LogEvent[]>, batches: LogEvent[][]): Promise<[number, number]> {
+  for (let r = 0; r < 2; r++) for (const b of batches) await fn(b); // warm-up (JIT)
+  let kept = 0;
+  const t0 = process.hrtime.bigint();
+  for (const b of batches) kept += (await fn(b)).length;
+  return [N / (Number(process.hrtime.bigint() - t0) / 1e9) / 1e6, kept];
+}
+
+const rows: string[] = [];
+for (const [label, type, cfg, gen] of cases) {
+  const events = gen();
+  const batches: LogEvent[][] = [];
+  for (let i = 0; i < events.length; i += BATCH) batches.push(events.slice(i, i + BATCH));
+  const def = getComponent('transform', type)!;
+  const inline = def.build(def.schema.parse({ ...cfg, time_budget_ms: 0 }), { configDir: '.', dataDir: '/tmp' }) as Transform;
+  const worker = def.build(def.schema.parse(cfg), { configDir: '.', dataDir: '/tmp' }) as Transform;
+  const [jr, jk] = await time(js[label]!, batches);
+  const [wr, wk] = await time((b) => inline.process(b), batches);
+  const [xr] = await time((b) => worker.process(b), batches);
+  await inline.close?.();
+  await worker.close?.();
+  if (jk !== wk) process.stderr.write(`warning: ${label}: JS kept ${jk}, WASM kept ${wk}\n`);
+  rows.push(`| ${label} | ${jr.toFixed(2)} | ${wr.toFixed(2)} | ${(wr / jr).toFixed(2)}x | ${xr.toFixed(2)} | ${(xr / jr).toFixed(2)}x |`);
+  process.stderr.write(`${label} done\n`);
+}
+process.stdout.write(
+  `WASM transforms vs plain JavaScript, ${N} records, batches of ${BATCH}, M records/s (higher is better)\n\n` +
+    '| transform | JS | WASM inline | ratio | WASM worker (time budget) | ratio |\n|---|---|---|---|---|---|\n' +
+    rows.join('\n') +
+    '\n',
+);
