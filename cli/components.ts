@@ -6,6 +6,8 @@ import { consoleSink } from '../agent/sinks/console/index.js';
 import '../spool/config.js'; // registers the top-level `spool:` section
 import { fileSource } from '../agent/sources/file/index.js';
 import { kubernetesLogsSource } from '../agent/sources/kubernetes/index.js';
+import { kafkaSink } from '../agent/sinks/kafka/index.js';
+import { httpServerSource } from '../agent/sources/http/index.js';
 import { wasmTransformDefs } from '../agent/transforms/wasm/index.js';
 
 let done = false;
@@ -15,4 +17,5 @@ export function registerAll(): void {
   for (const def of [stdinSource, consoleSink, fileSource, kubernetesLogsSource]) registerComponent(def);
   for (const def of [stdinSource, journaldSource, consoleSink]) registerComponent(def);
   for (const def of [stdinSource, consoleSink, ...wasmTransformDefs]) registerComponent(def);
+  for (const def of [stdinSource, journaldSource, consoleSink, kafkaSink, fileSource, kubernetesLogsSource, httpServerSource, ...wasmTransformDefs]) registerComponent(def);
 }

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { registerSpool } from './commands/spool.js';
 import { registerTransform } from './commands/transform.js';
 import { registerValidate } from './commands/validate.js';
+import { registerAgent } from './commands/agent.js';
+import { registerImport } from './commands/import.js';
 
 const pkgPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
 const pkgFallback = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerTransform(program);
   registerValidate(program);
   registerSpool(program);
+  registerAgent(program);
+  registerImport(program);
   return program;
 }
 
