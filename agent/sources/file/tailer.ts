@@ -107,14 +107,6 @@ export class FileTailer {
    * has already consumed the whole chunk, so its own position would cover lines not yet emitted).
    */
   safeOffset(upTo = this.split.consumed): number {
-  /** The offset a checkpoint may name now: past every byte whose events were produced. */
-  /** The checkpoint offset once lines up to `pos` were emitted (never past held data). */
-  private offsetAt(pos: number): number {
-    const held = this.decoder.heldFrom();
-    return held >= 0 ? Math.min(held, pos) : pos;
-  }
-
-  safeOffset(): number {
     const held = this.decoder.heldFrom();
     return held >= 0 ? Math.min(held, upTo) : upTo;
   }
@@ -172,9 +164,6 @@ export class FileTailer {
         const events = out;
         out = [];
         await onEvents(events, this.safeOffset(line.end));
-        // this batch covers the file up to the end of its last line, not the whole chunk: a checkpoint
-        // past lines still in later batches would skip them if those never became durable
-        await onEvents(events, this.offsetAt(start));
       }
     }
     this.lines.length = 0;
