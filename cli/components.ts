@@ -14,8 +14,7 @@ let done = false;
 export function registerAll(): void {
   if (done) return;
   done = true;
-  for (const def of [stdinSource, consoleSink, fileSource, kubernetesLogsSource]) registerComponent(def);
-  for (const def of [stdinSource, journaldSource, consoleSink]) registerComponent(def);
-  for (const def of [stdinSource, consoleSink, ...wasmTransformDefs]) registerComponent(def);
-  for (const def of [stdinSource, journaldSource, consoleSink, kafkaSink, fileSource, kubernetesLogsSource, httpServerSource, ...wasmTransformDefs]) registerComponent(def);
+  for (const def of [stdinSource, fileSource, kubernetesLogsSource, journaldSource, httpServerSource, ...wasmTransformDefs, consoleSink, kafkaSink]) {
+    registerComponent(def);
+  }
 }
