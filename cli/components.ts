@@ -2,10 +2,14 @@
 import { registerComponent } from '../core/registry.js';
 import { stdinSource } from '../agent/sources/stdin/index.js';
 import { consoleSink } from '../agent/sinks/console/index.js';
+import { kafkaSource } from '../aggregator/sources/kafka/index.js';
+import { archiveSink } from '../aggregator/sinks/archive/index.js';
+import { registerRoutesSection } from '../aggregator/routes/config.js';
 
 let done = false;
 export function registerAll(): void {
   if (done) return;
   done = true;
-  for (const def of [stdinSource, consoleSink]) registerComponent(def);
+  for (const def of [stdinSource, consoleSink, kafkaSource, archiveSink]) registerComponent(def);
+  registerRoutesSection();
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerValidate } from './commands/validate.js';
+import { registerAggregator } from './commands/aggregator.js';
 
 const pkgPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
 const pkgFallback = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
   registerValidate(program);
+  registerAggregator(program);
   return program;
 }
 
