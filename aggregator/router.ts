@@ -11,6 +11,8 @@ import type { AggBatch } from './types.js';
 
 export interface RejectedRecord {
   event: LogEvent;
+  topic?: string;
+  partition?: number;
   offset: number | undefined;
   sink: string;
   reason: string;
@@ -107,7 +109,7 @@ export class Router {
         bytes: s.bytes,
         origin: batch.origin ? { topic: batch.origin.topic, partition: batch.origin.partition, offsets: s.offsets, kafkaTimes: s.times } : undefined,
         rejectEvent: (i, reason) => {
-          local.push({ event: s.events[i]!, offset: s.offsets[i], sink: s.port.name, reason });
+          local.push({ event: s.events[i]!, topic: batch.origin?.topic, partition: batch.origin?.partition, offset: s.offsets[i], sink: s.port.name, reason });
         },
         ack: (status, err) => {
           if (acked) return;
@@ -116,7 +118,7 @@ export class Router {
             // the whole sub-batch failed for good: every record not already rejected one by one
             const already = new Set(local.map((r) => r.event));
             for (let i = 0; i < s.events.length; i++) {
-              if (!already.has(s.events[i]!)) local.push({ event: s.events[i]!, offset: s.offsets[i], sink: s.port.name, reason: err?.message ?? 'rejected' });
+              if (!already.has(s.events[i]!)) local.push({ event: s.events[i]!, topic: batch.origin?.topic, partition: batch.origin?.partition, offset: s.offsets[i], sink: s.port.name, reason: err?.message ?? 'rejected' });
             }
           }
           rejected.push(...local);

@@ -67,7 +67,7 @@ export async function runAggregator(cfg: LoadedConfig, opts: RuntimeOptions): Pr
     const onRejected = async (records: RejectedRecord[]) => {
       const dlq = source.deadLetter();
       await dlq?.send(
-        records.map((r) => ({ value: encodeEvent(r.event), reason: r.reason, sink: r.sink, topic: undefined, offset: r.offset })),
+        records.map((r) => ({ value: encodeEvent(r.event), reason: r.reason, sink: r.sink, topic: r.topic, partition: r.partition, offset: r.offset })),
         sourceAbort.signal,
       );
     };
