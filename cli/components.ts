@@ -2,6 +2,9 @@
 import { registerComponent } from '../core/registry.js';
 import { stdinSource } from '../agent/sources/stdin/index.js';
 import { consoleSink } from '../agent/sinks/console/index.js';
+import { kafkaSink } from '../agent/sinks/kafka/index.js';
+import { fileSource } from '../agent/sources/file/index.js';
+import { kubernetesLogsSource } from '../agent/sources/kubernetes/index.js';
 import { kafkaSource } from '../aggregator/sources/kafka/index.js';
 import { archiveSink } from '../aggregator/sinks/archive/index.js';
 import { registerRoutesSection } from '../aggregator/routes/config.js';
@@ -10,6 +13,6 @@ let done = false;
 export function registerAll(): void {
   if (done) return;
   done = true;
-  for (const def of [stdinSource, consoleSink, kafkaSource, archiveSink]) registerComponent(def);
+  for (const def of [stdinSource, consoleSink, kafkaSink, fileSource, kubernetesLogsSource, kafkaSource, archiveSink]) registerComponent(def);
   registerRoutesSection();
 }

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerValidate } from './commands/validate.js';
 import { registerAggregator } from './commands/aggregator.js';
+import { registerAgent } from './commands/agent.js';
 
 const pkgPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
 const pkgFallback = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   registerValidate(program);
   registerAggregator(program);
+  registerAgent(program);
   return program;
 }
 

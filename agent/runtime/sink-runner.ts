@@ -1,0 +1,129 @@
+// Runs a sink off the spool. Sinks that read the spool themselves (the Kafka sink) get a BatchSource
+// over it; other sinks (console) get the events decoded back into batches through a bounded channel.
+// Either way a spool batch is acked for that sink only after the sink acknowledged all of it.
+import { Channel } from '../../core/channel.js';
+import { decodeMessage } from '../../core/codec.js';
+import type { ComponentContext, EventBatch, Sink } from '../../core/component.js';
+import { FlowlogError, isFlowlogError } from '../../core/errors.js';
+import type { Spool } from '../../spool/spool.js';
+import type { SpoolBatch } from '../../spool/types.js';
+import type { BatchSource } from '../sinks/kafka/sink.js';
+import { groupIsFor, parseGroup } from '../routing.js';
+
+export interface SpoolSink extends Sink {
+  readonly routeFields: readonly string[];
+  runSpool(ctx: ComponentContext, src: BatchSource): Promise<void>;
+}
+
+export function isSpoolSink(s: Sink): s is SpoolSink {
+  return typeof (s as Partial<SpoolSink>).runSpool === 'function';
+}
+
+/** A sink's view of the spool: reads after the last batch handed out, only the entries meant for it. */
+export class SpoolFeed implements BatchSource {
+  private lastRead = 0;
+  private inputDone = false;
+  private readonly wakers = new Set<() => void>();
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly consumer: string,
+  ) {}
+
+  /** No more appends will come (shutdown): `finished` turns true once everything was read. */
+  endOfInput(): void {
+    this.inputDone = true;
+    for (const w of [...this.wakers]) w();
+  }
+
+  get finished(): boolean {
+    return this.inputDone && this.spool.lastBatchId <= this.lastRead;
+  }
+
+  read(maxBytes: number): SpoolBatch[] {
+    const out: SpoolBatch[] = [];
+    let bytes = 0;
+    while (bytes < maxBytes) {
+      let got: SpoolBatch[];
+      try {
+        got = this.spool.read(this.consumer, 1, this.lastRead);
+      } catch (e) {
+        if (isFlowlogError(e, 'SPOOL_CLOSED')) return out;
+        throw e;
+      }
+      const b = got[0];
+      if (!b) break;
+      this.lastRead = b.id;
+      const mine = b.entries.filter((e) => groupIsFor(parseGroup(e.group), this.consumer));
+      out.push(mine.length === b.entries.length ? b : { ...b, entries: mine });
+      bytes += b.bytes;
+    }
+    return out;
+  }
+
+  async wait(signal: AbortSignal, timeoutMs: number): Promise<void> {
+    if (signal.aborted) return;
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(), timeoutMs);
+    const onAbort = () => ac.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.wakers.add(onAbort);
+    try {
+      if (!this.inputDone) await this.spool.waitForData(ac.signal, this.lastRead);
+    } finally {
+      this.wakers.delete(onAbort);
+      clearTimeout(t);
+      signal.removeEventListener('abort', onAbort);
+      ac.abort(); // releases the spool's waiter
+    }
+  }
+
+  ack(batch: SpoolBatch): void {
+    try {
+      this.spool.ack(this.consumer, [batch.id]);
+    } catch (e) {
+      // a closed spool keeps the batch: it is sent again after restart (at-least-once)
+      if (!isFlowlogError(e, 'SPOOL_CLOSED')) throw e;
+    }
+  }
+}
+
+/** Feeds a plain Sink decoded events from the spool and acks spool batches in order as the sink acks them. */
+export async function runPlainSink(sink: Sink, ctx: ComponentContext, feed: SpoolFeed): Promise<void> {
+  const input = new Channel<EventBatch>({ capacity: 4 });
+  const done = sink.run({ ...ctx, input });
+  const pump = (async () => {
+    try {
+      while (!ctx.signal.aborted) {
+        const batches = feed.read(1 << 20);
+        if (batches.length === 0) {
+          if (feed.finished) return;
+          await feed.wait(ctx.signal, 1000);
+          continue;
+        }
+        for (const b of batches) {
+          const events = [];
+          for (const e of b.entries) {
+            const r = decodeMessage(e.payload, b.createdMs);
+            for (const ev of r.events) events.push(ev);
+            for (const err of r.errors) ctx.log.once(`decode:${err.reason}`, 'warn', 'a spooled record could not be decoded', { reason: err.reason });
+          }
+          await input.send(
+            {
+              events,
+              ack: (status) => {
+                if (status !== 'rejected') feed.ack(b);
+              },
+            },
+            ctx.signal,
+          );
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof FlowlogError && e.code === 'FLOWLOG_ABORTED')) throw e;
+    } finally {
+      input.close();
+    }
+  })();
+  await Promise.all([pump, done]);
+}

@@ -1,0 +1,292 @@
+// The Kafka sink. In the agent it reads batches from the spool (already NDJSON, grouped by the values
+// its templates need), cuts them into messages without parsing JSON, sends them with an idempotent
+// acks=all producer and acknowledges a spool batch only after Kafka acknowledged every record in it.
+// Failures back off exponentially with jitter (no spinning, nothing dropped); records Kafka can never
+// take go to the dead-letter file. It also implements the plain Sink contract (events in memory).
+import { join } from 'node:path';
+import type { Message } from 'kafkajs';
+import { encodeNdjson } from '../../../core/codec.js';
+import type { BuildEnv, ComponentContext, Sink, SinkContext } from '../../../core/component.js';
+import { FlowlogError, describeError } from '../../../core/errors.js';
+import type { SpoolBatch, SpoolEntry } from '../../../spool/types.js';
+import { Grouper, parseGroup } from '../../routing.js';
+import type { KafkaSinkConfig } from './config.js';
+import { DeadLetterFile, type DeadRecord } from './dead-letter.js';
+import { frame, type FramedValue } from './framing.js';
+import { KafkaProducer, classifyError, type TopicMessages } from './producer.js';
+import { parseTemplate, sanitizeTopic, type Template } from './template.js';
+
+/** kafkajs groups messages per partition quadratically: never more than this many per send. */
+export const MAX_MESSAGES_PER_SEND = 2000;
+
+/** Where the sink takes its batches from (the agent adapts the spool to this). */
+export interface BatchSource {
+  /** Batches not yet handed out, up to about maxBytes (at least one when any is waiting). */
+  read(maxBytes: number): SpoolBatch[];
+  /** Resolves when data may be waiting, after timeoutMs, or on abort. */
+  wait(signal: AbortSignal, timeoutMs: number): Promise<void>;
+  /** Marks a batch delivered (removes it from the spool). Called in id order. */
+  ack(batch: SpoolBatch): void;
+  /** True once no more batches will arrive and everything was read (shutdown drain). */
+  readonly finished: boolean;
+}
+
+interface Pending {
+  topic: string;
+  message: Message;
+  count: number;
+}
+
+export class KafkaSink implements Sink {
+  readonly routeFields: readonly string[];
+  private readonly topic: Template;
+  private readonly headers: [string, Template][];
+  private producer: KafkaProducer | null = null;
+  private up = true;
+  private m!: ReturnType<KafkaSink['makeMetrics']>;
+  private dead!: DeadLetterFile;
+  private log!: ComponentContext['log'];
+
+  constructor(
+    private readonly cfg: KafkaSinkConfig,
+    private readonly env: BuildEnv,
+  ) {
+    this.topic = parseTemplate(cfg.topic);
+    this.headers = Object.entries(cfg.headers).map(([k, v]) => [k, parseTemplate(v)]);
+    const fields = new Set<string>(this.topic.fields);
+    if (cfg.key_field) fields.add(cfg.key_field);
+    for (const [, t] of this.headers) for (const f of t.fields) fields.add(f);
+    this.routeFields = [...fields].sort();
+  }
+
+  healthy(): boolean {
+    return this.up;
+  }
+
+  private makeMetrics(ctx: ComponentContext) {
+    const l = { component: ctx.name };
+    const m = ctx.metrics;
+    return {
+      events: m.counter('flowlog_sink_events_total', 'Events a sink delivered', l),
+      messages: m.counter('flowlog_sink_messages_total', 'Kafka messages acknowledged by the brokers', l),
+      bytes: m.counter('flowlog_sink_sent_bytes_total', 'Uncompressed message value bytes acknowledged by Kafka', l),
+      requests: m.counter('flowlog_sink_requests_total', 'Produce requests (sendBatch calls) that succeeded', l),
+      requestSeconds: m.histogram('flowlog_sink_request_seconds', 'Time from produce request to acknowledgement', l),
+      retries: m.counter('flowlog_sink_retries_total', 'Failed produce attempts that were retried after a backoff', l),
+      batches: m.counter('flowlog_sink_batches_acked_total', 'Spool batches acknowledged after full delivery', l),
+      deadEvents: m.counter('flowlog_sink_dead_letter_events_total', 'Events written to the dead-letter file', l),
+      deadBytes: m.counter('flowlog_sink_dead_letter_bytes_total', 'Bytes written to the dead-letter file', l),
+      up: m.gauge('flowlog_sink_up', '1 when the last produce attempt succeeded, 0 while retrying', l),
+    };
+  }
+
+  private start(ctx: ComponentContext): void {
+    this.log = ctx.log;
+    this.m = this.makeMetrics(ctx);
+    this.m.up.set(1);
+    const path = this.cfg.dead_letter.path ?? join(ctx.dataDir, ctx.name, 'dead-letter.ndjson');
+    this.dead = new DeadLetterFile(path, this.m.deadEvents, this.m.deadBytes);
+    this.producer = new KafkaProducer(this.cfg, this.env.configDir, ctx.log);
+  }
+
+  private async stop(): Promise<void> {
+    await this.producer?.close();
+    this.dead?.close();
+  }
+
+  /** Agent mode: consume the spool until `ctx.signal` aborts or the source is finished. */
+  async runSpool(ctx: ComponentContext, src: BatchSource): Promise<void> {
+    this.start(ctx);
+    const { max_bytes, timeout_ms } = this.cfg.batch;
+    try {
+      while (!ctx.signal.aborted) {
+        let batches = src.read(max_bytes);
+        if (batches.length === 0) {
+          if (src.finished) return;
+          await src.wait(ctx.signal, 1000);
+          continue;
+        }
+        let bytes = batches.reduce((s, b) => s + b.bytes, 0);
+        if (bytes < max_bytes && timeout_ms > 0 && !src.finished) {
+          // linger: give small batches a moment to fill the request
+          await src.wait(ctx.signal, timeout_ms);
+          const more = src.read(max_bytes - bytes);
+          if (more.length) batches = batches.concat(more);
+        }
+        await this.deliver(batches, ctx.signal);
+        for (const b of batches) {
+          src.ack(b);
+          this.m.batches.inc();
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof FlowlogError && e.code === 'FLOWLOG_ABORTED')) throw e;
+    } finally {
+      await this.stop();
+    }
+  }
+
+  /** Plain Sink contract: events from an in-memory input, encoded here. */
+  async run(ctx: SinkContext): Promise<void> {
+    this.start(ctx);
+    const grouper = new Grouper(this.routeFields);
+    let id = 0;
+    try {
+      for await (const b of ctx.input) {
+        const entries: SpoolEntry[] = grouper.split(b.events).map(([group, events]) => ({
+          group,
+          payload: Buffer.from(encodeNdjson(events)),
+          count: events.length,
+        }));
+        const batch: SpoolBatch = { id: ++id, entries, records: b.events.length, bytes: 0, createdMs: Date.now() };
+        try {
+          await this.deliver([batch], ctx.signal);
+          b.ack?.('delivered');
+        } catch (e) {
+          b.ack?.('rejected', e as Error);
+          throw e;
+        }
+      }
+    } finally {
+      await this.stop();
+    }
+  }
+
+  /** Sends every record of these batches; resolves only when Kafka acknowledged (or dead-lettered) all. */
+  async deliver(batches: readonly SpoolBatch[], signal: AbortSignal): Promise<void> {
+    const fopts = { method: this.cfg.framing, eventsPerMessage: this.cfg.events_per_message, maxBytes: this.cfg.max_message_bytes };
+    let pending: Pending[] = [];
+    let pendingBytes = 0;
+    const values: FramedValue[] = [];
+    const oversized: Buffer[] = [];
+    for (const batch of batches) {
+      for (const entry of batch.entries) {
+        const g = parseGroup(entry.group);
+        const topic = sanitizeTopic(this.topic.render(g) ?? this.cfg.default_topic ?? this.cfg.topic);
+        const key = this.cfg.key_field ? (g[this.cfg.key_field] ?? null) : null;
+        let headers: Message['headers'];
+        if (this.headers.length) {
+          headers = {};
+          for (const [k, t] of this.headers) {
+            const v = t.render(g);
+            if (v !== null) headers[k] = v;
+          }
+        }
+        values.length = 0;
+        oversized.length = 0;
+        frame(entry.payload, fopts, values, oversized);
+        if (oversized.length) {
+          this.dead.write(oversized.map((value) => ({ topic, key, reason: `larger than max_message_bytes (${this.cfg.max_message_bytes})`, value })));
+          this.log.once(`oversized:${topic}`, 'warn', 'records larger than max_message_bytes went to the dead-letter file', {
+            topic,
+            path: this.dead.path,
+          });
+        }
+        for (const v of values) {
+          if (pending.length >= MAX_MESSAGES_PER_SEND || (pending.length > 0 && pendingBytes + v.value.length > this.cfg.batch.max_bytes)) {
+            await this.sendWithRetry(pending, signal);
+            pending = [];
+            pendingBytes = 0;
+          }
+          pending.push({ topic, message: { key, value: v.value, headers }, count: v.count });
+          pendingBytes += v.value.length;
+        }
+      }
+    }
+    if (pending.length) await this.sendWithRetry(pending, signal);
+  }
+
+  private async sendWithRetry(items: Pending[], signal: AbortSignal): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const t0 = process.hrtime.bigint();
+      try {
+        await this.producer!.send(toTopicMessages(items));
+      } catch (e) {
+        const cls = classifyError(e);
+        if (cls !== 'retry') return this.isolate(items, cls, e, signal);
+        if (signal.aborted) throw new FlowlogError('ABORTED', 'kafka sink stopped while retrying', { cause: e });
+        this.m.retries.inc();
+        this.m.up.set(0);
+        this.up = false;
+        const delay = backoff(attempt, this.cfg.retry.initial_backoff_ms, this.cfg.retry.max_backoff_ms);
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.log.warn('kafka produce failed; retrying', { attempt, retry_in_ms: Math.round(delay), error: describeError(e) });
+        }
+        // a producer that keeps failing may hold a stale connection or producer id: start over
+        if (attempt % 3 === 0) await this.producer!.reset();
+        await sleep(delay, signal);
+        continue;
+      }
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      this.m.requestSeconds.observe(secs);
+      this.m.requests.inc();
+      let events = 0;
+      let bytes = 0;
+      for (const it of items) {
+        events += it.count;
+        bytes += (it.message.value as Buffer).length;
+      }
+      this.m.events.inc(events);
+      this.m.messages.inc(items.length);
+      this.m.bytes.inc(bytes);
+      if (!this.up) this.log.info('kafka produce recovered', { attempts: attempt });
+      this.up = true;
+      this.m.up.set(1);
+      return;
+    }
+  }
+
+  /** A request Kafka refused for good: halve it until the offending records stand alone, dead-letter those. */
+  private async isolate(items: Pending[], cls: 'too_large' | 'invalid', e: unknown, signal: AbortSignal): Promise<void> {
+    if (items.length === 1) {
+      const it = items[0]!;
+      const rec: DeadRecord = {
+        topic: it.topic,
+        key: (it.message.key as string | null) ?? null,
+        reason: cls === 'too_large' ? 'broker: message too large' : `broker refused: ${describeError(e)}`,
+        value: it.message.value as Buffer,
+      };
+      this.dead.write([rec]);
+      this.log.once(`dead:${cls}:${it.topic}`, 'warn', 'Kafka refused a record for good; it went to the dead-letter file', {
+        topic: it.topic,
+        reason: rec.reason,
+        path: this.dead.path,
+      });
+      return;
+    }
+    const mid = items.length >> 1;
+    await this.sendWithRetry(items.slice(0, mid), signal);
+    await this.sendWithRetry(items.slice(mid), signal);
+  }
+}
+
+function toTopicMessages(items: Pending[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const it of items) {
+    let list = byTopic.get(it.topic);
+    if (!list) byTopic.set(it.topic, (list = []));
+    list.push(it.message);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** Exponential backoff with "equal jitter": half fixed, half random, capped. */
+export function backoff(attempt: number, initialMs: number, maxMs: number): number {
+  const exp = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
+  return exp / 2 + Math.random() * (exp / 2);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new FlowlogError('ABORTED', 'aborted'));
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new FlowlogError('ABORTED', 'aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

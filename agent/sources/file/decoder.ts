@@ -1,0 +1,87 @@
+// The per-file line decoder hook: the tailer hands every raw line (with its byte range) to the
+// file's decoder, which turns it into events. Plain text (here), CRI and Docker json-file
+// (agent/sources/kubernetes) and multiline joining are decoders. A decoder that holds data back
+// (a partial CRI line, an unfinished multiline event) reports where the held data starts, so the
+// checkpoint never moves past bytes whose events were not emitted.
+import { Attr, type Attributes, type LogEvent } from '../../../core/event.js';
+import type { Line } from '../../../core/lines.js';
+import { decodeUtf8 } from '../../../core/utf8.js';
+
+export interface DecodeStats {
+  invalidUtf8: number;
+  truncated: number;
+  /** Lines that did not parse (malformed CRI, cut JSON): emitted raw and counted. */
+  parseErrors: number;
+  /** The reason of the last parse error (for a once-per-file log). */
+  lastParseError: string;
+}
+
+export interface DecodeContext {
+  /** Observed time of this read: [ms, ns]. */
+  observed: [number, number];
+  /** Attributes every event of the file gets (copied per event). */
+  attrs: Attributes;
+  stats: DecodeStats;
+}
+
+export interface LineDecoder {
+  /** Decodes one raw line whose bytes start at stream offset `start`; appends events to `out`. */
+  push(line: Line, start: number, ctx: DecodeContext, out: LogEvent[]): void;
+  /** Emits whatever is held (file closed, timeout). */
+  flush(ctx: DecodeContext, out: LogEvent[]): void;
+  /** Stream offset where held data starts, or -1 when nothing is held. */
+  heldFrom(): number;
+  /** Wall-clock ms when held data was last extended (0 when nothing is held). */
+  heldSince(): number;
+  /** Forgets held data (the file was truncated). */
+  reset(): void;
+}
+
+export function newStats(): DecodeStats {
+  return { invalidUtf8: 0, truncated: 0, parseErrors: 0, lastParseError: '' };
+}
+
+/** An event with the given body, event time = observed time. */
+export function makeEvent(body: string, ctx: DecodeContext, timeMs?: number, timeNs?: number): LogEvent {
+  return {
+    timeMs: timeMs ?? ctx.observed[0],
+    timeNs: timeNs ?? ctx.observed[1],
+    observedMs: ctx.observed[0],
+    observedNs: ctx.observed[1],
+    severityText: '',
+    severityNumber: 0,
+    body,
+    attributes: { ...ctx.attrs },
+  };
+}
+
+/** Decodes bytes, flagging and counting replaced invalid UTF-8 on the event's attributes. */
+export function textOf(bytes: Uint8Array, ctx: DecodeContext, attrs: Attributes): string {
+  const { text, invalid } = decodeUtf8(bytes);
+  if (invalid) {
+    attrs[Attr.invalidUtf8] = true;
+    ctx.stats.invalidUtf8++;
+  }
+  return text;
+}
+
+/** One line = one event. */
+export class PlainDecoder implements LineDecoder {
+  push(line: Line, _start: number, ctx: DecodeContext, out: LogEvent[]): void {
+    const e = makeEvent('', ctx);
+    e.body = textOf(line.bytes, ctx, e.attributes);
+    if (line.truncated) {
+      e.attributes[Attr.truncated] = true;
+      ctx.stats.truncated++;
+    }
+    out.push(e);
+  }
+  flush(): void {}
+  heldFrom(): number {
+    return -1;
+  }
+  heldSince(): number {
+    return 0;
+  }
+  reset(): void {}
+}
