@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerValidate } from './commands/validate.js';
 import { registerAggregator } from './commands/aggregator.js';
+import { registerArchive } from './commands/archive.js';
 import { registerAgent } from './commands/agent.js';
 
 const pkgPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   registerValidate(program);
   registerAggregator(program);
+  registerArchive(program);
   registerAgent(program);
   return program;
 }

@@ -35,6 +35,8 @@ const MIGRATIONS: string[] = [
      next_offset INTEGER NOT NULL,
      PRIMARY KEY (topic, partition)
    );`,
+  // 2: archive facts readers need (which column holds which attribute)
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
 const SQL = {
@@ -48,6 +50,8 @@ const SQL = {
   pending: "SELECT path, staging FROM files WHERE state = 'pending'",
   range: `SELECT path, min_time_us, max_time_us, records, bytes, partition_values FROM files
           WHERE state = 'done' AND max_time_us >= ? AND min_time_us < ? ORDER BY min_time_us, path`,
+  getMeta: 'SELECT value FROM meta WHERE key = ?',
+  setMeta: 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   totals: "SELECT count(*) AS files, coalesce(sum(records), 0) AS records, coalesce(sum(bytes), 0) AS bytes FROM files WHERE state = 'done'",
 } as const;
 
@@ -169,6 +173,18 @@ export class Catalog {
   /** Published files whose time range overlaps [fromUs, toUs). */
   filesInRange(fromUs: number, toUs: number): CatalogFile[] {
     return this.db.prepare(SQL.range).all(fromUs, toUs) as CatalogFile[];
+  }
+
+  meta(key: string): string | undefined {
+    try {
+      return (this.db.prepare(SQL.getMeta).get(key) as { value: string } | undefined)?.value;
+    } catch {
+      return undefined; // a catalog from before migration 2, opened read-only
+    }
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare(SQL.setMeta).run(key, value);
   }
 
   totals(): { files: number; records: number; bytes: number } {

@@ -17,6 +17,7 @@ import type { ArchiveConfig } from './config.js';
 import { LocalStore, type ArchiveStore } from './local.js';
 import { S3Store } from './s3.js';
 import { ParquetBuffer, type StagedFile } from './writer.js';
+import { columnName } from './partition.js';
 
 export function estimateBytes(e: LogEvent): number {
   let n = 96 + e.body.length;
@@ -73,6 +74,7 @@ export class ArchiveSink implements Sink {
     this.store = this.cfg.s3 ? new S3Store(this.cfg.s3) : new LocalStore(this.paths.root);
     const catalog = (this.catalog = new Catalog(this.paths.catalog));
     await this.recover(log);
+    catalog.setMeta('columns', JSON.stringify(Object.fromEntries(this.cfg.columns.map((a) => [columnName(a), a]))));
     const buffer = (this.buffer = await ParquetBuffer.open(this.cfg, this.paths.tmp));
     log.info('archive ready', { where: this.store.where, catalog: this.paths.catalog });
 
