@@ -2,7 +2,7 @@
 // aggregator as a child process, and reading the archive back with an independent Parquet reader
 // (hyparquet, pure JS; the archive is written by DuckDB).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Producer } from 'kafkajs';
@@ -86,7 +86,7 @@ export function parquetFiles(dir: string): string[] {
       else if (e.name.endsWith('.parquet')) out.push(p);
     }
   };
-  walk(dir);
+  if (existsSync(dir)) walk(dir);
   return out.sort();
 }
 
