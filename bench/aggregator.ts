@@ -87,7 +87,7 @@ sinks:
     partition_by: [{attribute: service.name, key: service}]
     max_file_age_ms: 2000
     max_file_bytes: 100000000
-log: {level: warn}
+log: {level: info}
 `,
   );
   const catPath = join(dir, 'archive', '_flowlog', 'catalog.sqlite');
@@ -104,13 +104,19 @@ log: {level: warn}
     }
   };
   t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), 'aggregator', '-c', config], { cwd: root, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), 'aggregator', '-c', config], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  let tAssigned = 0;
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    if (!tAssigned && d.includes('partitions assigned')) tAssigned = performance.now();
+  });
   const deadline = Date.now() + 150_000;
   while (archived().records < N) {
     if (Date.now() > deadline) throw new Error(`aggregator archived only ${archived().records} of ${N} in 150 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const aggS = (performance.now() - t0) / 1000;
+  const tEnd = performance.now();
+  const aggS = (tEnd - t0) / 1000;
+  const steadyS = (tEnd - tAssigned) / 1000;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   const totals = archived();
@@ -137,7 +143,8 @@ log: {level: warn}
     ['raw NDJSON', `${mb(rawBytes).toFixed(1)} MB`, ''],
     ['kcat -C (baseline)', `${(mb(rawBytes) / kcatS).toFixed(1)} MB/s`, `${kcatS.toFixed(2)} s`],
     ['flowlog aggregator → archive', `${(mb(rawBytes) / aggS).toFixed(1)} MB/s`, `${aggS.toFixed(2)} s incl. process start and the last age-based flush; ${Math.round(N / aggS)} events/s`],
-    ['aggregator / kcat', `${(kcatS / aggS).toFixed(2)}x`, 'target >= 0.5x'],
+    ['flowlog, from group join', `${(mb(rawBytes) / steadyS).toFixed(1)} MB/s`, `${steadyS.toFixed(2)} s from "partitions assigned" to the last record catalogued (includes the final ${2} s age-based flush)`],
+    ['aggregator / kcat', `${(kcatS / aggS).toFixed(2)}x (${(kcatS / steadyS).toFixed(2)}x from group join)`, 'target >= 0.5x'],
     ['archive bytes / raw bytes', `${((100 * totals.bytes) / rawBytes).toFixed(1)} %`, `${totals.files} files, ${mb(totals.bytes).toFixed(1)} MB, zstd-3; target <= 15 %`],
     ['query: 1 h × service=api × ERROR', `${qS.toFixed(2)} s`, `${hits} records; ${files.length} files after pruning; ${(mb(scannedRaw) / qS).toFixed(0)} MB/s of raw logs covered`],
     ['query: full scan, body LIKE + host', `${fullS.toFixed(2)} s`, `${bodyHits} records; ${all.files.length} files; ${(mb(rawBytes) / fullS).toFixed(0)} MB/s of raw logs`],

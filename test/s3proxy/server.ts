@@ -1,7 +1,7 @@
 // A real S3 API server for tests: S3Proxy (Maven Central org.gaul:s3proxy, filesystem backend) on a
 // loopback port, with AWS SigV4 authentication on. Jars come from scripts/s3proxy-fetch.mjs.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -64,12 +64,14 @@ export async function startS3Proxy(opts: S3ProxyOptions = {}): Promise<RunningS3
     ].join('\n') + '\n',
   );
   const log = join(dir, 's3proxy.log');
-  const out = createWriteStream(log, { flags: 'a' });
+  // output straight to a file: a pipe would block S3Proxy whenever the test's event loop is busy
+  // (e.g. in spawnSync), and its default logging is verbose
+  const fd = openSync(log, 'a');
   const child = spawn('java', ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', `${S3PROXY_LIB}/*`, 'org.gaul.s3proxy.Main', '--properties', props], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
   });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+  closeSync(fd);
   let exited = false;
   const exit = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
   const deadline = Date.now() + 60_000;

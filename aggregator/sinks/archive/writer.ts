@@ -29,6 +29,8 @@ export class ParquetBuffer {
   private appender!: DuckDBAppender;
   rows = 0;
   bytes = 0;
+  /** Milliseconds spent in the last flush's COPY and statistics query (for logs and the bench). */
+  readonly timings = { copy: 0, stats: 0 };
   oldestMs = 0;
   private readonly attrCols: string[];
   private readonly attrSet: Set<string>;
@@ -165,35 +167,34 @@ export class ParquetBuffer {
     const comp = this.cfg.compression;
     const level = comp === 'zstd' ? `, COMPRESSION_LEVEL ${this.cfg.compression_level}` : '';
     const target = dir.replace(/'/g, "''");
+    const t0 = performance.now();
     await this.conn.run(
       `COPY (SELECT ${select.join(', ')} FROM buf ORDER BY ${parts.join(', ')}, time_us) TO '${target}'
        (FORMAT parquet, COMPRESSION ${comp}${level}, ROW_GROUP_SIZE ${this.cfg.row_group_size}, PARTITION_BY (${pby}),
         FILENAME_PATTERN 'part-${flushId}-{i}', OVERWRITE_OR_IGNORE true)`,
     );
-    // per Hive partition: time range, records and Kafka offsets, to catalog each file
+    this.timings.copy = performance.now() - t0;
+    // per Hive partition and Kafka partition: time range, records and offsets, to catalog each file
+    const t1 = performance.now();
     const stats = await this.conn.runAndReadAll(
-      `SELECT ${parts.join(', ')}, min(time_us)::BIGINT, max(time_us)::BIGINT, count(*)::BIGINT,
-              list(DISTINCT kafka_topic || '/' || kafka_partition || '/' || min_o || '/' || max_o)
-       FROM (SELECT *, min(kafka_offset) OVER w AS min_o, max(kafka_offset) OVER w AS max_o FROM buf
-             WINDOW w AS (PARTITION BY ${parts.join(', ')}, kafka_topic, kafka_partition))
-       GROUP BY ALL`,
+      `SELECT ${parts.join(', ')}, kafka_topic, kafka_partition, min(time_us)::BIGINT, max(time_us)::BIGINT, count(*)::BIGINT,
+              min(kafka_offset)::BIGINT, max(kafka_offset)::BIGINT
+       FROM buf GROUP BY ALL`,
     );
     const byDir = new Map<string, { dt: string; hour: string; pv: Record<string, string>; min: number; max: number; n: number; offs: Record<string, [number, number]> }>();
     for (const row of stats.getRowsJS()) {
-      const dt = row[0] as string;
-      const hour = row[1] as string;
       const pv: Record<string, string> = {};
       this.partCols.forEach((c, i) => (pv[c] = row[2 + i] as string));
       const k = 2 + this.partCols.length;
-      const offs: Record<string, [number, number]> = {};
-      for (const s of (row[k + 3] as (string | null)[]) ?? []) {
-        if (!s) continue;
-        const [t, p, lo, hi] = splitOffsets(s);
-        offs[`${t}/${p}`] = [lo, hi];
-      }
-      const rel = [`dt=${dt}`, `hour=${hour}`, ...this.partCols.map((c) => `${c}=${pv[c]}`)].join('/');
-      byDir.set(rel, { dt, hour, pv, min: Number(row[k]), max: Number(row[k + 1]), n: Number(row[k + 2]), offs });
+      const rel = [`dt=${row[0]}`, `hour=${row[1]}`, ...this.partCols.map((c) => `${c}=${pv[c]}`)].join('/');
+      let s = byDir.get(rel);
+      if (!s) byDir.set(rel, (s = { dt: row[0] as string, hour: row[1] as string, pv, min: Infinity, max: -Infinity, n: 0, offs: {} }));
+      s.min = Math.min(s.min, Number(row[k + 2]));
+      s.max = Math.max(s.max, Number(row[k + 3]));
+      s.n += Number(row[k + 4]);
+      if (row[k] !== null) s.offs[`${row[k]}/${row[k + 1]}`] = [Number(row[k + 5]), Number(row[k + 6])];
     }
+    this.timings.stats = performance.now() - t1;
     const out: StagedFile[] = [];
     for (const file of walk(dir)) {
       const rel = relative(dir, file);
@@ -237,14 +238,6 @@ export class ParquetBuffer {
     this.conn.closeSync();
     this.db.closeSync();
   }
-}
-
-function splitOffsets(s: string): [string, number, number, number] {
-  const parts = s.split('/');
-  const hi = Number(parts.pop());
-  const lo = Number(parts.pop());
-  const p = Number(parts.pop());
-  return [parts.join('/'), p, lo, hi];
 }
 
 function* walk(dir: string): Generator<string> {
