@@ -120,5 +120,13 @@ sinks:
     expect(q.stderr).toBe('');
     expect(q.status).toBe(0);
     expect(q.stdout.trim().split('\n')).toHaveLength(N / 10);
+    // without a catalog: keys listed (ListObjectsV2) and pruned by dt/hour
+    const q2 = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'archive', 'query', '--s3', `s3://${bucket}/logs/archive`, '--endpoint', s3.endpoint, '--from', new Date(BASE).toISOString(), '--to', new Date(BASE + 3600_000).toISOString(), '--format', 'csv'],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey }, maxBuffer: 64 << 20 },
+    );
+    expect(q2.stderr).toBe('');
+    expect(q2.stdout.trim().split('\n')).toHaveLength(N + 1);
   }, 240_000);
 });
