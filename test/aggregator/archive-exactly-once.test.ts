@@ -9,8 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic } from '../helpers/kafka.js';
 import { parquetFiles, produceSeq, readArchive, spawnAggregator, waitExit, waitFor, writeConfig } from './helpers.js';
 
-// 60,000 by default (about 60 s on the loaded 2-core machine); FLOWLOG_TEST_EO_RECORDS=N for a larger run
-const N = Math.ceil(Number(process.env.FLOWLOG_TEST_EO_RECORDS ?? 60_000) / 150) * 150;
+// 1,000,000 as the issue asks: the file measured 64-82 s on the shared 2-core machine;
+// FLOWLOG_TEST_EO_RECORDS=N to change it (60,000 takes about 60 s, mostly the five restarts)
+const N = Number(process.env.FLOWLOG_TEST_EO_RECORDS ?? 1_000_000);
 const BASE_MS = Date.UTC(2026, 10, 24, 9, 30);
 
 function catalogRecords(dir: string): number {
@@ -63,9 +64,9 @@ sinks:
     await producer.connect();
     let child = spawnAggregator(config, join(dir, 'agg-0.log'));
     // produce in chunks while killing the aggregator: single-framed first, then newline-delimited
-    const chunk = N / 6;
+    const at = (k: number) => Math.round((k * N) / 6);
     for (let k = 0; k < 6; k++) {
-      await produceSeq(producer, topic, k * chunk, (k + 1) * chunk, k === 0 ? 1 : 25, BASE_MS, 3);
+      await produceSeq(producer, topic, at(k), at(k + 1), k === 0 ? 1 : 25, BASE_MS, 3);
       if (k < 5) {
         // let it archive some of the chunk, then kill it mid-flight
         const before = catalogRecords(dir);
