@@ -9,12 +9,16 @@ import { kubernetesLogsSource } from '../agent/sources/kubernetes/index.js';
 import { kafkaSink } from '../agent/sinks/kafka/index.js';
 import { httpServerSource } from '../agent/sources/http/index.js';
 import { wasmTransformDefs } from '../agent/transforms/wasm/index.js';
+import { kafkaSource } from '../aggregator/sources/kafka/index.js';
+import { archiveSink } from '../aggregator/sinks/archive/index.js';
+import { registerRoutesSection } from '../aggregator/routes/config.js';
 
 let done = false;
 export function registerAll(): void {
   if (done) return;
   done = true;
-  for (const def of [stdinSource, fileSource, kubernetesLogsSource, journaldSource, httpServerSource, ...wasmTransformDefs, consoleSink, kafkaSink]) {
-    registerComponent(def);
-  }
+  const agent = [stdinSource, fileSource, kubernetesLogsSource, journaldSource, httpServerSource, ...wasmTransformDefs, consoleSink, kafkaSink];
+  const aggregator = [kafkaSource, archiveSink];
+  for (const def of [...agent, ...aggregator]) registerComponent(def);
+  registerRoutesSection();
 }

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { registerSpool } from './commands/spool.js';
 import { registerTransform } from './commands/transform.js';
 import { registerValidate } from './commands/validate.js';
+import { registerAggregator } from './commands/aggregator.js';
+import { registerArchive } from './commands/archive.js';
 import { registerAgent } from './commands/agent.js';
 import { registerImport } from './commands/import.js';
 
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerTransform(program);
   registerValidate(program);
   registerSpool(program);
+  registerAggregator(program);
+  registerArchive(program);
   registerAgent(program);
   registerImport(program);
   return program;

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchKafka } from './kafka-fetch.mjs';
+import { fetchS3Proxy } from './s3proxy-fetch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ci = process.env.CI === 'true';
@@ -25,6 +26,7 @@ function step(name, fn) {
 }
 
 step('kafka broker jars', () => fetchKafka({ quiet: true }));
+step('s3proxy jars', () => fetchS3Proxy({ quiet: true }));
 
 const wasmBuild = join(root, 'scripts', 'build-wasm.mjs');
 if (existsSync(wasmBuild)) {
