@@ -195,7 +195,14 @@ sinks:
   const cpu0 = procCpu(child.pid!);
   const t0 = performance.now();
   renameSync(input, join(watch, 'app.log'));
-  const ok = await waitUntil(async () => (await events()) >= LINES, 150_000);
+  let samples = 0;
+  const ok = await waitUntil(async () => {
+    if (process.env.BENCH_VERBOSE && samples++ % 10 === 5) {
+      const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      process.stderr.write(t.split('\n').filter((l) => /^(flowlog_channel_queued_events|flowlog_spool_depth_records|flowlog_spool_writer_inflight_bytes|flowlog_sink_events_total|flowlog_component_sent_events_total)/.test(l)).join(' | ') + '\n');
+    }
+    return (await events()) >= LINES;
+  }, 150_000);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = procCpu(child.pid!) - cpu0;
   const rss = procHwmMiB(child.pid!);
