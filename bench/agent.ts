@@ -185,7 +185,10 @@ sinks:
     const m = /"api listening","address":"[^"]*:(\d+)"/.exec(errText);
     if (m) port = Number(m[1]);
   });
-  if (!(await waitUntil(async () => port > 0, 30_000))) throw new Error(`flowlog agent did not start: ${errText}`);
+  if (!(await waitUntil(async () => port > 0, 30_000))) {
+    await stopChild(child);
+    throw new Error(`flowlog agent did not start: ${errText}`);
+  }
   await new Promise((r) => setTimeout(r, 500));
   const events = async () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
