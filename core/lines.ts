@@ -76,7 +76,8 @@ export class LineSplitter {
   }
 
   private hold(rest: Buffer, out: Line[]): void {
-    this.pending.push(rest);
+    // a short tail is copied so it does not pin the (large) chunk it was cut from
+    this.pending.push(rest.length <= 65536 ? Buffer.from(rest) : rest);
     this.pendingLen += rest.length;
     // a line past the cap is cut now, so memory stays bounded by maxLineBytes
     while (this.pendingLen >= this.maxLineBytes) {

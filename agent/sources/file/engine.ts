@@ -13,7 +13,7 @@ import { decodePosition, encodePosition, type FilePosition } from './checkpoint.
 import type { TailOptions } from './config.js';
 import type { PathProvider } from './discovery.js';
 import { fingerprintMatches, identityKey } from './fingerprint.js';
-import { FileTailer, type TailTarget } from './tailer.js';
+import { AheadBudget, FileTailer, type TailTarget } from './tailer.js';
 
 export interface EngineOptions extends TailOptions {
   /** Held decoder data (multiline event, partial container line) is emitted after this long idle. */
@@ -23,23 +23,32 @@ export interface EngineOptions extends TailOptions {
 }
 
 const MAX_WATCHERS = 4096;
+/** In-memory positions kept for files not open any more (their checkpoints stay in the spool). */
+const MAX_POSITIONS = 100_000;
+/** Read-ahead buffers of all files together (the rest is read without overlap). */
+const AHEAD_BUDGET_BYTES = 8 * 1024 * 1024;
 
 export class TailEngine {
   private readonly tailers = new Map<string, FileTailer>();
   private readonly positions = new Map<string, FilePosition>();
   private readonly failing = new Map<string, string>();
   private readonly watchers = new Map<string, FSWatcher>();
+  /** Paths fs.watch reported as changed since their last read. */
+  private readonly dirty = new Set<string>();
   private wakeUp: (() => void) | null = null;
   private scanRequested = false;
   private ctx!: SourceContext;
   private m!: Record<'events' | 'bytes' | 'invalid' | 'truncated' | 'parse' | 'excluded', Counter>;
   private readonly pollMs: number;
+  private readonly idlePollMs: number;
+  private readonly aheadBudget = new AheadBudget(AHEAD_BUDGET_BYTES);
 
   constructor(
     private readonly provider: PathProvider,
     private readonly opts: EngineOptions,
   ) {
     this.pollMs = Math.min(250, opts.glob_interval_ms);
+    this.idlePollMs = Math.max(this.pollMs, Math.min(1000, opts.glob_interval_ms));
   }
 
   /** Files currently open (tests, metrics). */
@@ -83,13 +92,17 @@ export class TailEngine {
         if (ctx.signal.aborted) break;
         if (this.scanRequested || Date.now() >= nextScan) {
           this.scanRequested = false;
-          await this.scan(false);
+          await this.scan(false).catch((e: unknown) => {
+            if (isFlowlogError(e, 'ABORTED') || isFlowlogError(e, 'CHANNEL_CLOSED')) throw e;
+            ctx.log.once(`scan:${describeError(e)}`, 'error', 'scanning for files failed; retrying at the next scan', { error: describeError(e) });
+          });
           nextScan = Date.now() + this.opts.glob_interval_ms;
         }
         if (!progressed) await this.sleep(this.pollMs);
       }
     } catch (e) {
-      if (!(ctx.signal.aborted && isFlowlogError(e, 'ABORTED'))) throw e;
+      // shutdown (abort) or the pipeline closed our output: stop; positions were committed per batch
+      if (!(ctx.signal.aborted && isFlowlogError(e, 'ABORTED')) && !isFlowlogError(e, 'CHANNEL_CLOSED')) throw e;
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       for (const w of this.watchers.values()) w.close();
@@ -102,6 +115,10 @@ export class TailEngine {
   /** One read (or EOF housekeeping) for a file; true when data was read. */
   private async step(t: FileTailer): Promise<boolean> {
     const now = Date.now();
+    // an idle file is looked at again when fs.watch reports a change in it, or after pollMs
+    // (so one busy file is not slowed down by syscalls on hundreds of idle ones)
+    if (t.idle && now < t.nextPoll && !this.dirty.has(t.path)) return false;
+    this.dirty.delete(t.path);
     try {
       // before reading after an idle spell (or every pollMs while busy): was the file truncated or
       // rewritten in place (copytruncate)? Reading at the old offset would yield foreign bytes.
@@ -117,6 +134,15 @@ export class TailEngine {
       const n = await t.readChunk(this.opts.read_chunk_bytes, this.opts.batch_size, (ev, off) => this.emit(t, ev, off));
       this.syncStats(t);
       t.idle = n === 0;
+      // with fs.watch on its directory an idle file needs only a slow safety-net poll
+      if (t.idle) {
+        let next = now + (this.watchers.has(dirname(t.path)) ? this.idlePollMs : this.pollMs);
+        // ...but not later than a held event's flush timeout or a detached file's close time
+        const held = t.decoder.heldSince();
+        if (held > 0) next = Math.min(next, held + this.opts.held_timeout_ms);
+        if (t.detachedAt > 0) next = Math.min(next, Math.max(t.detachedAt, t.lastGrowth) + this.opts.rotate_wait_ms);
+        t.nextPoll = next;
+      }
       if (n > 0) {
         this.m.bytes.inc(n);
         return true;
@@ -125,10 +151,6 @@ export class TailEngine {
       if (since > 0 && now - since >= this.opts.held_timeout_ms) {
         await t.flushHeld((ev, off) => this.emit(t, ev, off));
         this.syncStats(t);
-      }
-      if (t.detachedAt === 0 && now - t.lastGrowth >= this.pollMs && !(await t.pathIsOurs())) {
-        t.detachedAt = now;
-        this.rotation('rotated');
       }
       if (t.detachedAt > 0 && now - Math.max(t.detachedAt, t.lastGrowth) >= this.opts.rotate_wait_ms) {
         await t.finish((ev, off) => this.emit(t, ev, off));
@@ -139,7 +161,7 @@ export class TailEngine {
       }
       return false;
     } catch (e) {
-      if (this.ctx.signal.aborted && isFlowlogError(e, 'ABORTED')) throw e;
+      if ((this.ctx.signal.aborted && isFlowlogError(e, 'ABORTED')) || isFlowlogError(e, 'CHANNEL_CLOSED')) throw e;
       this.fail(t.path, e as NodeJS.ErrnoException);
       await t.close();
       this.tailers.delete(t.key);
@@ -156,9 +178,20 @@ export class TailEngine {
     if (evs.length === 0 && offset === t.lastCheckpoint) return;
     const pos: FilePosition = { offset, fp: t.fp, path: t.path };
     t.lastCheckpoint = offset;
-    this.positions.set(t.key, pos);
+    this.remember(t.key, pos);
     this.m.events.inc(evs.length);
     await this.ctx.out.send({ events: evs, checkpoints: [{ source: this.ctx.name, key: t.key, value: encodePosition(pos) }] }, this.ctx.signal);
+  }
+
+  /** Known positions, most recently used last; files long closed are forgotten past MAX_POSITIONS. */
+  private remember(key: string, pos: FilePosition): void {
+    this.positions.delete(key);
+    this.positions.set(key, pos);
+    if (this.positions.size <= MAX_POSITIONS) return;
+    for (const k of this.positions.keys()) {
+      if (this.positions.size <= MAX_POSITIONS * 0.9) break;
+      if (!this.tailers.has(k)) this.positions.delete(k);
+    }
   }
 
   private readonly seen = new WeakMap<FileTailer, { invalid: number; truncated: number; parse: number }>();
@@ -194,7 +227,9 @@ export class TailEngine {
   }
 
   private async scan(initial: boolean): Promise<void> {
+    this.dirty.clear(); // marks of files not tailed would pile up; tailed ones are polled within pollMs anyway
     const targets = await this.provider.scan((p, e) => this.fail(p, e));
+    const seen = new Set<string>();
     for (const target of targets) {
       if (this.ctx.signal.aborted) return;
       let st;
@@ -209,6 +244,7 @@ export class TailEngine {
         continue;
       }
       const key = identityKey(st.dev, st.ino);
+      seen.add(key);
       const existing = this.tailers.get(key);
       if (existing) {
         if (existing.path !== target.path && (existing.detachedAt > 0 || !(await existing.pathIsOurs()))) {
@@ -219,29 +255,44 @@ export class TailEngine {
       }
       await this.openTarget(key, target, st.ino, initial);
     }
+    // a file no tailed path leads to any more was renamed away or deleted: read it to the end and
+    // close it rotate_wait_ms after its last growth
+    const now = Date.now();
+    for (const t of this.tailers.values()) {
+      if (t.detachedAt === 0 && !seen.has(t.key)) {
+        t.detachedAt = now;
+        this.rotation('rotated');
+      }
+    }
     this.syncWatchers();
   }
 
   private async openTarget(key: string, target: TailTarget, ino: number, initial: boolean, finishOnly = false): Promise<void> {
     let t: FileTailer;
     try {
-      t = await FileTailer.open(key, target, ino, this.opts.max_line_bytes, this.opts.fingerprint_bytes);
+      t = await FileTailer.open(key, target, ino, this.opts.max_line_bytes, this.opts.fingerprint_bytes, this.aheadBudget);
     } catch (e) {
       this.fail(target.path, e as NodeJS.ErrnoException);
       return;
     }
-    this.failing.delete(target.path);
-    const size = (await t.fh.stat()).size;
-    const known = this.positions.get(key);
     let start = 0;
-    if (known && (await fingerprintMatches(t.fh, known.fp))) {
-      if (known.offset <= size) start = known.offset;
-      else this.rotation('truncated');
-    } else if (known) {
-      this.rotation('inode_reused');
-    } else if (initial && this.opts.read_from === 'end') {
-      start = size;
+    try {
+      const size = (await t.fh.stat()).size;
+      const known = this.positions.get(key);
+      if (known && (await fingerprintMatches(t.fh, known.fp))) {
+        if (known.offset <= size) start = known.offset;
+        else this.rotation('truncated');
+      } else if (known) {
+        this.rotation('inode_reused');
+      } else if (initial && this.opts.read_from === 'end') {
+        start = size;
+      }
+    } catch (e) {
+      this.fail(target.path, e as NodeJS.ErrnoException);
+      await t.close();
+      return;
     }
+    this.failing.delete(target.path);
     t.seek(start);
     if (finishOnly) t.detachedAt = Date.now();
     this.tailers.set(key, t);
@@ -296,8 +347,9 @@ export class TailEngine {
     for (const d of want) {
       if (this.watchers.has(d) || this.watchers.size >= MAX_WATCHERS) continue;
       try {
-        const w = watch(d, { persistent: false }, (ev) => {
+        const w = watch(d, { persistent: false }, (ev, name) => {
           if (ev === 'rename') this.scanRequested = true;
+          else if (name && this.dirty.size < 100_000) this.dirty.add(join(d, name.toString()));
           this.wake();
         });
         w.on('error', () => {

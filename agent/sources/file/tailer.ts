@@ -22,6 +22,11 @@ export type ChangeKind = 'none' | 'truncated' | 'replaced';
 
 const MIN_READ = 64 * 1024;
 
+/** Bytes all tailers of a source may hold in read-ahead buffers at once (many busy files must not each pin a chunk). */
+export class AheadBudget {
+  constructor(public left: number) {}
+}
+
 export class FileTailer {
   /** Read position: every byte before it was handed to the splitter. */
   private pos = 0;
@@ -30,6 +35,7 @@ export class FileTailer {
   readonly stats: DecodeStats = newStats();
   private readSize = MIN_READ;
   private readonly lines: Line[] = [];
+  private ahead: { pos: number; buf: Buffer; read: Promise<{ bytesRead: number }> } | null = null;
   /** Wall-clock ms of the last read that returned data (or of open). */
   lastGrowth = Date.now();
   /** Set when the path no longer leads to this file (renamed away or deleted): ms when noticed. */
@@ -38,7 +44,9 @@ export class FileTailer {
   lastCheckpoint = -1;
   lastVerify = 0;
   /** The last read found no data (the next read verifies the file first). */
-  idle = true;
+  idle = false;
+  /** When an idle file is polled again without a watch event (ms). */
+  nextPoll = 0;
 
   private constructor(
     readonly key: string,
@@ -48,19 +56,20 @@ export class FileTailer {
     public fp: Fingerprint,
     private readonly maxLine: number,
     private readonly fpMax: number,
+    private readonly budget: AheadBudget,
   ) {
     this.split = new LineSplitter(maxLine);
     this.decoder = target.decoder();
   }
 
-  static async open(key: string, target: TailTarget, ino: number, maxLine: number, fpMax: number): Promise<FileTailer> {
+  static async open(key: string, target: TailTarget, ino: number, maxLine: number, fpMax: number, budget: AheadBudget): Promise<FileTailer> {
     const fh = await open(target.path, 'r');
     try {
       const st = await fh.stat();
       if (!st.isFile()) throw Object.assign(new Error(`${target.path} is not a regular file`), { code: 'ENOTFILE' });
       if (st.ino !== ino) throw Object.assign(new Error(`${target.path} was replaced before it was opened`), { code: 'ENOENT' });
       const fp = await readFingerprint(fh, fpMax);
-      return new FileTailer(key, target, fh, ino, fp, maxLine, fpMax);
+      return new FileTailer(key, target, fh, ino, fp, maxLine, fpMax, budget);
     } catch (e) {
       await fh.close().catch(() => {});
       throw e;
@@ -76,23 +85,30 @@ export class FileTailer {
   }
 
   /** Starts reading at `offset` (a checkpoint, the end, or 0). */
+  /** Takes the read-ahead (if any) and returns its bytes to the budget. */
+  private dropAhead(): { pos: number; buf: Buffer; read: Promise<{ bytesRead: number }> } | null {
+    const a = this.ahead;
+    this.ahead = null;
+    if (a) this.budget.left += a.buf.length;
+    return a;
+  }
+
   seek(offset: number): void {
+    this.dropAhead();
     this.pos = offset;
     this.split.reset(offset);
     this.decoder.reset();
     this.lastCheckpoint = offset;
   }
 
-  /** The offset a checkpoint may name now: past every byte whose events were produced. */
-  /** The checkpoint offset once lines up to `pos` were emitted (never past held data). */
-  private offsetAt(pos: number): number {
+  /**
+   * The offset a checkpoint may name: past every byte whose events were produced. `upTo` is the end
+   * of the last line handed to the decoder when a chunk is emitted in several batches (the splitter
+   * has already consumed the whole chunk, so its own position would cover lines not yet emitted).
+   */
+  safeOffset(upTo = this.split.consumed): number {
     const held = this.decoder.heldFrom();
-    return held >= 0 ? Math.min(held, pos) : pos;
-  }
-
-  safeOffset(): number {
-    const held = this.decoder.heldFrom();
-    return held >= 0 ? Math.min(held, this.split.consumed) : this.split.consumed;
+    return held >= 0 ? Math.min(held, upTo) : upTo;
   }
 
   /**
@@ -100,11 +116,29 @@ export class FileTailer {
    * every `batchSize` events and once at the end (possibly with no events). Returns bytes read.
    */
   async readChunk(maxBytes: number, batchSize: number, onEvents: (events: LogEvent[], offset: number) => Promise<void>): Promise<number> {
-    const buf = Buffer.allocUnsafe(Math.min(this.readSize, maxBytes));
-    const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.pos);
+    let buf: Buffer;
+    let bytesRead: number;
+    const a = this.dropAhead();
+    if (a && a.pos === this.pos) {
+      buf = a.buf;
+      bytesRead = (await a.read).bytesRead;
+    } else {
+      buf = Buffer.allocUnsafe(Math.min(this.readSize, maxBytes));
+      bytesRead = (await this.fh.read(buf, 0, buf.length, this.pos)).bytesRead;
+    }
     if (bytesRead === 0) return 0;
-    this.readSize = bytesRead === buf.length ? Math.min(this.readSize * 2, maxBytes) : Math.max(MIN_READ, this.readSize >> 1);
+    const full = bytesRead === buf.length;
+    this.readSize = full ? Math.min(this.readSize * 2, maxBytes) : Math.max(MIN_READ, this.readSize >> 1);
     this.pos += bytesRead;
+    const aheadSize = Math.min(this.readSize, maxBytes);
+    if (full && this.budget.left >= aheadSize) {
+      // read-ahead: the next chunk is read (on the libuv pool) while this one is decoded
+      this.budget.left -= aheadSize;
+      const next = Buffer.allocUnsafe(aheadSize);
+      const read = this.fh.read(next, 0, next.length, this.pos);
+      read.catch(() => {}); // awaited (and its error seen) by the next readChunk, or dropped by seek()
+      this.ahead = { pos: this.pos, buf: next, read };
+    }
     this.lastGrowth = Date.now();
     if (this.fp.len < this.fpMax) this.fp = await readFingerprint(this.fh, this.fpMax);
     this.lines.length = 0;
@@ -129,9 +163,7 @@ export class FileTailer {
       if (out.length >= batchSize) {
         const events = out;
         out = [];
-        // this batch covers the file up to the end of its last line, not the whole chunk: a checkpoint
-        // past lines still in later batches would skip them if those never became durable
-        await onEvents(events, this.offsetAt(start));
+        await onEvents(events, this.safeOffset(line.end));
       }
     }
     this.lines.length = 0;
@@ -189,6 +221,8 @@ export class FileTailer {
   }
 
   async close(): Promise<void> {
+    const a = this.dropAhead();
+    await a?.read.catch(() => {});
     await this.fh.close().catch(() => {});
   }
 

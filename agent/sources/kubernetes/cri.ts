@@ -3,10 +3,11 @@
 // One decoder per file; each line is recognised by its first byte ('{' = Docker, else CRI), so a
 // malformed line never derails the file. Partial lines (CRI `P`, Docker `log` without a trailing
 // "\n") are merged per stream up to max_merged_line_bytes, then the event is flagged log.truncated.
-import { Attr, parseRfc3339, type LogEvent } from '../../../core/event.js';
+import { Attr, type LogEvent } from '../../../core/event.js';
 import type { Line } from '../../../core/lines.js';
 import { makeEvent, textOf, type DecodeContext, type LineDecoder } from '../file/decoder.js';
 import { decodeDockerLine } from './docker.js';
+import { parseTimestampBytes } from './timestamp.js';
 
 interface Partial {
   parts: Buffer[];
@@ -16,6 +17,7 @@ interface Partial {
   timeMs: number;
   timeNs: number;
   since: number;
+  invalid: boolean;
 }
 
 export class ContainerLogDecoder implements LineDecoder {
@@ -47,11 +49,11 @@ export class ContainerLogDecoder implements LineDecoder {
     let s3 = s2 < 0 ? -1 : b.indexOf(32, s2 + 1);
     if (s2 >= 0 && s3 < 0) s3 = b.length; // "<ts> stdout F" with an empty message
     if (s3 < 0) return this.raw(line, ctx, out, 'CRI line without timestamp, stream and tag');
-    const stream = b.toString('latin1', s1 + 1, s2);
-    if (stream !== 'stdout' && stream !== 'stderr') return this.raw(line, ctx, out, `CRI stream is neither stdout nor stderr: ${JSON.stringify(stream.slice(0, 20))}`);
+    const stream = streamAt(b, s1 + 1, s2);
+    if (!stream) return this.raw(line, ctx, out, `CRI stream is neither stdout nor stderr: ${JSON.stringify(b.toString('latin1', s1 + 1, Math.min(s2, s1 + 21)))}`);
     const tag = b[s2 + 1];
     if ((tag !== 0x46 && tag !== 0x50) || !(s2 + 2 === s3 || b[s2 + 2] === 0x3a)) return this.raw(line, ctx, out, 'CRI tag is neither P nor F');
-    const ts = parseRfc3339(b.toString('latin1', 0, s1));
+    const ts = parseTimestampBytes(b, s1);
     if (!ts) return this.raw(line, ctx, out, 'CRI timestamp is not RFC 3339');
     const msg = b.subarray(Math.min(s3 + 1, b.length));
     // a raw line cut at max_line_bytes goes on without a CRI header: held until the next line
@@ -62,16 +64,17 @@ export class ContainerLogDecoder implements LineDecoder {
   private docker(line: Line, start: number, ctx: DecodeContext, out: LogEvent[]): void {
     const d = decodeDockerLine(line.bytes);
     if (typeof d === 'string') return this.raw(line, ctx, out, d);
-    this.add(d.stream, d.log, d.partial, start, d.timeMs, d.timeNs, false, ctx, out);
+    this.add(d.stream, d.log, d.partial, start, d.timeMs, d.timeNs, false, ctx, out, d.invalid);
   }
 
-  private add(stream: string, msg: Buffer, partial: boolean, start: number, ms: number, ns: number, cut: boolean, ctx: DecodeContext, out: LogEvent[]): void {
+  private add(stream: string, msg: Buffer, partial: boolean, start: number, ms: number, ns: number, cut: boolean, ctx: DecodeContext, out: LogEvent[], invalid = false): void {
     let p = this.partial.get(stream);
-    if (!p && !partial) return this.emit(stream, msg, ms, ns, cut, ctx, out);
+    if (!p && !partial) return this.emit(stream, msg, ms, ns, cut, ctx, out, invalid);
     if (!p) {
-      p = { parts: [], len: 0, start, truncated: false, timeMs: ms, timeNs: ns, since: 0 };
+      p = { parts: [], len: 0, start, truncated: false, timeMs: ms, timeNs: ns, since: 0, invalid: false };
       this.partial.set(stream, p);
     }
+    if (invalid) p.invalid = true;
     p.since = Date.now();
     const room = this.maxMerged - p.len;
     if (msg.length > room) {
@@ -88,13 +91,16 @@ export class ContainerLogDecoder implements LineDecoder {
 
   private finishPartial(stream: string, p: Partial, ctx: DecodeContext, out: LogEvent[]): void {
     this.partial.delete(stream);
-    this.emit(stream, Buffer.concat(p.parts, p.len), p.timeMs, p.timeNs, p.truncated, ctx, out);
+    this.emit(stream, Buffer.concat(p.parts, p.len), p.timeMs, p.timeNs, p.truncated, ctx, out, p.invalid);
   }
 
-  private emit(stream: string, msg: Buffer, ms: number, ns: number, truncated: boolean, ctx: DecodeContext, out: LogEvent[]): void {
-    const e = makeEvent('', ctx, ms, ns);
+  private emit(stream: string, msg: Buffer, ms: number, ns: number, truncated: boolean, ctx: DecodeContext, out: LogEvent[], invalid = false): void {
+    const e = makeEvent('', ctx, ms, ns, Attr.iostream, stream);
     e.body = textOf(msg, ctx, e.attributes);
-    e.attributes[Attr.iostream] = stream;
+    if (invalid && !e.attributes[Attr.invalidUtf8]) {
+      e.attributes[Attr.invalidUtf8] = true;
+      ctx.stats.invalidUtf8++;
+    }
     if (truncated) {
       e.attributes[Attr.truncated] = true;
       ctx.stats.truncated++;
@@ -133,4 +139,12 @@ export class ContainerLogDecoder implements LineDecoder {
     this.cut = null;
     this.partial.clear();
   }
+}
+
+/** 'stdout' | 'stderr' when b[from..to) spells one of them, else null (no string built). */
+function streamAt(b: Buffer, from: number, to: number): 'stdout' | 'stderr' | null {
+  if (to - from !== 6 || b[from] !== 0x73 || b[from + 1] !== 0x74 || b[from + 2] !== 0x64) return null;
+  if (b[from + 3] === 0x6f && b[from + 4] === 0x75 && b[from + 5] === 0x74) return 'stdout';
+  if (b[from + 3] === 0x65 && b[from + 4] === 0x72 && b[from + 5] === 0x72) return 'stderr';
+  return null;
 }

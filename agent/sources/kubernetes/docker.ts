@@ -1,6 +1,7 @@
 // Docker json-file lines: {"log":"text\n","stream":"stdout","time":"2026-01-02T03:04:05.123456789Z"}.
 // An entry whose `log` does not end in "\n" is a partial line (Docker splits lines at 16 KiB).
 import { parseRfc3339 } from '../../../core/event.js';
+import { decodeUtf8 } from '../../../core/utf8.js';
 
 export interface DockerEntry {
   log: Buffer;
@@ -8,13 +9,16 @@ export interface DockerEntry {
   partial: boolean;
   timeMs: number;
   timeNs: number;
+  /** The line had invalid UTF-8 (replaced with U+FFFD before JSON parsing). */
+  invalid: boolean;
 }
 
 /** Decodes one line; returns the reason as a string when it is not a valid entry. */
 export function decodeDockerLine(bytes: Buffer): DockerEntry | string {
   let v: unknown;
+  const { text: json, invalid } = decodeUtf8(bytes);
   try {
-    v = JSON.parse(bytes.toString('utf8'));
+    v = JSON.parse(json);
   } catch {
     return 'Docker json-file line is not valid JSON (cut mid-object?)';
   }
@@ -27,5 +31,5 @@ export function decodeDockerLine(bytes: Buffer): DockerEntry | string {
   const partial = !o.log.endsWith('\n');
   let text = partial ? o.log : o.log.slice(0, -1);
   if (!partial && text.endsWith('\r')) text = text.slice(0, -1);
-  return { log: Buffer.from(text, 'utf8'), stream, partial, timeMs: ts[0], timeNs: ts[1] };
+  return { log: Buffer.from(text, 'utf8'), stream, partial, timeMs: ts[0], timeNs: ts[1], invalid };
 }

@@ -9,6 +9,7 @@ import type { Attributes } from '../../../core/event.js';
 import { Attr } from '../../../core/event.js';
 import { describeError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/telemetry/logger.js';
+import type { Counter } from '../../../core/telemetry/metrics.js';
 import { LineSplitter } from '../../../core/lines.js';
 import type { ApiConfig } from './config.js';
 
@@ -135,6 +136,7 @@ export class PodWatcher {
     private readonly cfg: ApiConfig,
     private readonly nodeName: string,
     private readonly log: Logger,
+    private readonly errors?: Counter,
   ) {
     this.cache = new PodCache(cfg.deleted_pod_ttl_ms);
     this.url = (cfg.url ?? defaultApiUrl()).replace(/\/+$/, '');
@@ -156,6 +158,7 @@ export class PodWatcher {
         await this.watch(rv, signal);
       } catch (e) {
         if (signal.aborted) break;
+        this.errors?.inc();
         this.log.once(`api:${describeError(e)}`, 'warn', 'kubernetes API unavailable; events carry path metadata only until it answers', { url: this.url, error: describeError(e) });
         await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, 30_000);

@@ -122,6 +122,7 @@ export class KubernetesProvider implements PathProvider {
     const cache = this.cache;
     let version = -1;
     let attrs: Attributes | null = base;
+    let lastPod: PodInfo | undefined;
     const lookup = (): PodInfo | undefined => (pp ? cache?.get(pp.uid) : cache?.byContainerId(dockerId));
     return {
       path,
@@ -130,6 +131,9 @@ export class KubernetesProvider implements PathProvider {
         if (!cache || cache.version === version) return attrs;
         version = cache.version;
         const pod = lookup();
+        // the cache version moves on any pod's change; rebuild only when this file's pod changed
+        if (pod === lastPod) return attrs;
+        lastPod = pod;
         if (!pod) return (attrs = base);
         if (pod.excluded || !this.nsWanted(pod.namespace)) return (attrs = null);
         const a: Attributes = { ...base, ...pod.attrs };

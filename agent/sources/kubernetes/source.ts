@@ -23,7 +23,12 @@ export class KubernetesLogsSource implements Source {
       if (!node) {
         ctx.log.error('kubernetes_logs: api.enabled needs api.node_name or the NODE_NAME environment variable (downward API); running without enrichment');
       } else {
-        this.watcher = new PodWatcher(cfg.api, node, ctx.log.child({ component: ctx.name }));
+        const errors = ctx.metrics.counter('flowlog_kubernetes_api_errors_total', 'Failed list/watch calls to the Kubernetes API (retried with backoff)', { component: ctx.name });
+        const watcher = (this.watcher = new PodWatcher(cfg.api, node, ctx.log.child({ component: ctx.name }), errors));
+        ctx.metrics.gauge('flowlog_kubernetes_pods_cached', 'Pods in the metadata cache', { component: ctx.name });
+        ctx.metrics.onCollect('flowlog_kubernetes_pods_cached', () =>
+          ctx.metrics.gauge('flowlog_kubernetes_pods_cached', 'Pods in the metadata cache', { component: ctx.name }).set(watcher.cache.size),
+        );
         background = this.watcher.run(stopApi.signal);
       }
     }

@@ -8,6 +8,10 @@ import { fileConfig } from '../../../../agent/sources/file/config.js';
 import { encodePosition } from '../../../../agent/sources/file/checkpoint.js';
 import { FileSource } from '../../../../agent/sources/file/source.js';
 import { runSource, seqs, tempDir, until, type Running } from '../harness.js';
+import { Channel } from '../../../../core/channel.js';
+import type { EventBatch } from '../../../../core/component.js';
+import { memoryLogger } from '../../../../core/telemetry/logger.js';
+import { Metrics } from '../../../../core/telemetry/metrics.js';
 
 let cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -115,5 +119,30 @@ describe('file checkpoints across restarts', () => {
     await until(() => second.events.length >= 3);
     await sleep(200);
     expect(seqs(second.events)).toEqual([0, 1, 2]);
+  });
+
+  it('a stop between two batches cut from the same read chunk resumes right after the last committed batch', async () => {
+    const { dir, cleanup: rm } = tempDir();
+    cleanup.push(rm);
+    const path = join(dir, 'app.log');
+    writeFileSync(path, lines(0, 5000)); // one read chunk holds far more than one batch of 100
+    const ch = new Channel<EventBatch>({ capacity: 1 });
+    const ac = new AbortController();
+    const cfg = fileConfig.parse({ include: [path], batch_size: 100 });
+    const done = new FileSource(cfg).run({ name: 'src', signal: ac.signal, log: memoryLogger(), metrics: new Metrics(), dataDir: dir, out: ch, checkpoints: new Map() });
+    const committed: number[] = [];
+    const cps = new Map<string, string>();
+    for (let i = 0; i < 3; i++) {
+      const b = (await ch.recv())!;
+      committed.push(...seqs(b.events));
+      for (const c of b.checkpoints ?? []) cps.set(c.key, c.value);
+    }
+    ac.abort(); // the batches queued or being sent now are not committed
+    await done;
+    expect(committed).toHaveLength(300);
+    const second = start([path], cps, { batch_size: 100 });
+    await until(() => second.events.length >= 4700, 30_000, 'the rest');
+    await sleep(200);
+    expectExactlyOnce([...committed, ...seqs(second.events)], 5000);
   });
 });

@@ -152,4 +152,21 @@ describe('file rotation under load', () => {
     await sleep(200);
     exactlyOnce(seqs(r.events), total);
   });
+
+  it('a file deleted while open is read to its end (the writer keeps writing to it) and closed after rotate_wait_ms', async () => {
+    const { dir, cleanup: rm } = tempDir();
+    cleanup.push(rm);
+    const path = join(dir, 'app.log');
+    const w = new Writer(path);
+    const r = start(dir);
+    await sleep(300);
+    unlinkSync(path); // the writer's descriptor still appends to the deleted inode
+    await sleep(500);
+    w.stop();
+    const total = w.seq;
+    await until(() => r.events.length >= total, 30_000, `${total} events`);
+    await sleep(100);
+    exactlyOnce(seqs(r.events), total);
+    await until(() => r.metrics.valueOf('flowlog_source_open_files', { component: 'src' }) === 0, 10_000, 'deleted file closed');
+  });
 });

@@ -86,10 +86,40 @@ describe('Docker json-file lines', () => {
     expect(out[0]!.timeNs).toBe(456789);
   });
 
+  it('invalid UTF-8 inside a Docker entry is replaced, flagged and counted', () => {
+    const line = Buffer.concat([Buffer.from('{"log":"bad '), Buffer.from([0xc3, 0x28]), Buffer.from(' end\\n","stream":"stdout","time":"' + TS + '"}\n')]);
+    const { out, ctx } = decode(line);
+    expect(out.map((e) => e.body)).toEqual(['bad \uFFFD( end']);
+    expect(out[0]!.attributes['log.invalid_utf8']).toBe(true);
+    expect(ctx.stats.invalidUtf8).toBe(1);
+  });
+
   it('JSON cut mid-object is emitted raw and counted; the next line parses', () => {
     const { out, ctx } = decode('{"log":"cut here\\n","stre\n' + j('fine\n'));
     expect(out.map((e) => e.body)).toEqual(['{"log":"cut here\\n","stre', 'fine']);
     expect(out[0]!.attributes['log.parse_error']).toMatch(/JSON/);
     expect(ctx.stats.parseErrors).toBe(1);
+  });
+});
+
+describe('CRI timestamp parsing from bytes', () => {
+  it('agrees with core parseRfc3339 on valid and invalid timestamps', async () => {
+    const { parseTimestampBytes } = await import('../../../../agent/sources/kubernetes/timestamp.js');
+    const { parseRfc3339 } = await import('../../../../core/event.js');
+    const cases = [
+      '2026-11-24T16:26:08.123456789Z',
+      '2026-11-24T16:26:08Z',
+      '2026-11-24T16:26:08.1Z',
+      '2026-11-24T16:26:08.123456+02:00',
+      '2026-11-24T16:26:08.123456789-05:30',
+      '2026-02-28T23:59:59.999999999Z',
+      '1999-12-31T00:00:00.5z',
+      'x026-11-24T16:26:08Z',
+      '2026-11-24T16:26:08.Z',
+      '2026-11-24T16:26:08.123456789Zjunk',
+    ];
+    for (const c of cases) expect([c, parseTimestampBytes(Buffer.from(c), c.length)]).toEqual([c, parseRfc3339(c)]);
+    expect(parseTimestampBytes(Buffer.from(cases[0]!), cases[0]!.length)).not.toBeNull();
+    expect(parseTimestampBytes(Buffer.from(cases[7]!), cases[7]!.length)).toBeNull();
   });
 });

@@ -109,6 +109,7 @@ describe('kubernetes_logs API enrichment', () => {
     cleanup.push(() => api.close());
     const { r, src } = start(dir, url, tokenFile);
     await until(() => (src.watcher?.lists ?? 0) >= 1 && api.watchers.length === 1, 30_000, 'list and watch');
+    expect(r.metrics.valueOf('flowlog_kubernetes_pods_cached', { component: 'src' })).toBe(2);
     const web = podDir(dir, 'shop', 'web', 'uid-web', 'app');
     const quiet = podDir(dir, 'shop', 'quiet', 'uid-quiet', 'app');
     appendFileSync(join(quiet, '0.log'), cri(0, 5));
@@ -162,5 +163,26 @@ describe('kubernetes_logs API enrichment', () => {
     expect(r.events[0]!.attributes['k8s.pod.label.app']).toBeUndefined();
     expect(sockets.length).toBeGreaterThan(0); // the source did try the API
     await r.stop(); // and stopping does not wait for the hung request
+  });
+
+  it('a watch ERROR (410 Gone: resourceVersion too old) makes the client list again and pick up changes', async () => {
+    const { dir, cleanup: rm } = tempDir();
+    cleanup.push(rm);
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'tok');
+    const items = [pod('web', 'uid-web', { labels: { app: 'web' }, rv: '10' })];
+    const api = new FakeApi(items);
+    const url = await api.listen();
+    cleanup.push(() => api.close());
+    const { r, src } = start(dir, url, tokenFile);
+    await until(() => (src.watcher?.lists ?? 0) === 1 && api.watchers.length === 1, 30_000, 'first list and watch');
+    items[0] = pod('web', 'uid-web', { labels: { app: 'web', relisted: 'yes' }, rv: '20' });
+    api.send('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'too old resource version: 10 (15)', reason: 'Expired', code: 410 });
+    await until(() => (src.watcher?.lists ?? 0) >= 2, 30_000, 'relist');
+    expect(r.metrics.valueOf('flowlog_kubernetes_api_errors_total', { component: 'src' })).toBe(1);
+    const d = podDir(dir, 'shop', 'web', 'uid-web', 'app');
+    appendFileSync(join(d, '0.log'), cri(0, 1));
+    await until(() => r.events.length === 1);
+    expect(r.events[0]!.attributes['k8s.pod.label.relisted']).toBe('yes');
   });
 });

@@ -111,4 +111,26 @@ describe('kubernetes_logs over a generated node', () => {
     expect(all.length).toBe(600);
     expect(all.every((v, i) => v === i)).toBe(true);
   });
+
+  it('a container log rotated by kubelet while the source was down is finished with its pod metadata', async () => {
+    const { dir, cleanup: rm } = tempDir();
+    cleanup.push(rm);
+    const d = podDir(dir, 'shop', 'api-3', '6666-ffff', 'api');
+    const live = join(d, '0.log');
+    appendFileSync(live, cri(0, 200));
+    const first = start(dir);
+    await until(() => first.events.length === 200);
+    await first.stop();
+    appendFileSync(live, cri(200, 300));
+    renameSync(live, `${live}.20261124-101500`); // kubelet's rotated name: not tailed as a live file
+    appendFileSync(live, cri(300, 350));
+    const second = start(dir, {}, first.checkpoints);
+    await until(() => second.events.length >= 150, 30_000, '150 events');
+    await sleep(300);
+    const all = [...seqs(first.events), ...seqs(second.events)].sort((a, b) => a - b);
+    expect(all.length).toBe(350);
+    expect(all.every((v, i) => v === i)).toBe(true);
+    const recovered = second.events.find((e) => e.body === 'seq=250 message')!;
+    expect(recovered.attributes).toMatchObject({ 'k8s.pod.name': 'api-3', 'k8s.container.name': 'api', 'log.file.path': `${live}.20261124-101500` });
+  });
 });
