@@ -6,6 +6,7 @@ import { kafkaSink } from '../agent/sinks/kafka/index.js';
 import { fileSource } from '../agent/sources/file/index.js';
 import { kubernetesLogsSource } from '../agent/sources/kubernetes/index.js';
 import { wasmTransformDefs } from '../agent/transforms/wasm/index.js';
+import '../spool/config.js'; // registers the top-level `spool:` section
 
 let done = false;
 export function registerAll(): void {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerTransform } from './commands/transform.js';
+import { registerSpool } from './commands/spool.js';
 import { registerValidate } from './commands/validate.js';
 import { registerAgent } from './commands/agent.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerTransform(program);
   registerValidate(program);
   registerAgent(program);
+  registerSpool(program);
   return program;
 }
 

@@ -4,7 +4,7 @@
 //
 // Framing (before compression), all integers u32 little-endian:
 //   entryCount, then per entry: groupLen, group (UTF-8), count, payloadLen, payload
-import { brotliCompress, brotliDecompressSync, constants, crc32 } from 'node:zlib';
+import { brotliCompress, brotliDecompress, brotliDecompressSync, constants, crc32 } from 'node:zlib';
 import type { SpoolEntry } from './types.js';
 
 export const CODEC_NONE = 0;
@@ -98,4 +98,13 @@ export function decodeBlob(blob: Buffer, codec: number, crc: number): SpoolEntry
   if (codec === CODEC_NONE) return unframeEntries(blob);
   if (codec === CODEC_BROTLI) return unframeEntries(brotliDecompressSync(blob));
   throw new Error(`unknown batch codec ${codec}`);
+}
+
+/** decodeBlob with the decompression on the libuv pool (several batches decode in parallel). */
+export async function decodeBlobAsync(blob: Buffer, codec: number, crc: number): Promise<SpoolEntry[]> {
+  if ((crc32(blob) >>> 0) !== (crc >>> 0)) throw new Error('batch checksum mismatch');
+  if (codec === CODEC_NONE) return unframeEntries(blob);
+  if (codec !== CODEC_BROTLI) throw new Error(`unknown batch codec ${codec}`);
+  const raw = await new Promise<Buffer>((resolve, reject) => brotliDecompress(blob, (err, out) => (err ? reject(err) : resolve(out))));
+  return unframeEntries(raw);
 }

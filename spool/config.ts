@@ -2,25 +2,14 @@
 // config loader. `spoolOptions()` turns a validated section into SpoolOptions.
 import { z } from 'zod';
 import { registerSection } from '../core/config/schema.js';
+import { SPOOL_DEFAULTS } from './defaults.js';
 import type { SpoolOptions } from './types.js';
+
+export { SPOOL_DEFAULTS };
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
-
-export const SPOOL_DEFAULTS = {
-  name: 'spool',
-  sync: 'full',
-  maxBytes: 1 * GiB,
-  whenFull: 'block',
-  minFreeBytes: 256 * MiB,
-  batchMaxRecords: 8192,
-  batchMaxBytes: 4 * MiB,
-  batchMaxMs: 200,
-  maxEntryBytes: 8 * MiB,
-  maintenanceIntervalMs: 1000,
-  consumers: ['default'],
-} as const satisfies Required<Omit<SpoolOptions, 'dir' | 'consumers'>> & { consumers: readonly string[] };
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: KiB, mib: MiB, gib: GiB, tib: 1024 * GiB };
 
@@ -42,7 +31,7 @@ const bytes = z.union([
     }
     return n;
   }),
-]);
+], { error: 'expected a byte size like 1073741824, "512MiB" or "2GB"' });
 
 export const spoolSchema = z.strictObject({
   /** full: fsync every commit (default); normal: survives a process crash, not a power loss. */

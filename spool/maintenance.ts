@@ -1,7 +1,7 @@
 // Housekeeping that must not run inside commits: WAL checkpoints (auto-checkpoint is off; measured
 // 11-31 ms p99 commit spikes with it on), incremental vacuum so a drained spool shrinks, and the
 // filesystem/disk measurements the full check and the gauges use.
-import { statSync, statfsSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
 import type { Db } from './recover.js';
 import { SQL } from './sql.js';
 
@@ -48,4 +48,50 @@ export function freeBytes(dir: string): number {
   } catch {
     return Infinity;
   }
+}
+
+/**
+ * The disk reserve: a file of `bytes` kept beside the spool. When the disk is full even deletes and
+ * WAL checkpoints fail (they need space), so acks could never free anything; deleting the reserve
+ * makes room for them. It is recreated once the filesystem has room again.
+ */
+export function reservePath(file: string): string {
+  return file + '.reserve';
+}
+
+/** Creates the reserve file when absent and the disk has room for it beyond `minFree`. Returns whether it exists. */
+export function ensureReserve(file: string, bytes: number, dir: string, minFree: number): boolean {
+  if (bytes <= 0) return false;
+  const path = reservePath(file);
+  try {
+    if (statSync(path).size >= bytes) return true;
+  } catch {
+    /* absent */
+  }
+  if (freeBytes(dir) < bytes + minFree + bytes) return false;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'w', 0o600);
+    const chunk = Buffer.alloc(Math.min(bytes, 1 << 20));
+    for (let off = 0; off < bytes; off += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - off), off);
+    fsyncSync(fd);
+    return true;
+  } catch {
+    rmSync(path, { force: true });
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Deletes the reserve file; returns whether there was one. */
+export function releaseReserve(file: string): boolean {
+  const path = reservePath(file);
+  try {
+    statSync(path);
+  } catch {
+    return false;
+  }
+  rmSync(path, { force: true });
+  return true;
 }

@@ -90,7 +90,9 @@ export class SpoolMetrics {
       collectors.set(this.m, (set = s));
       // render() collects family by family: refresh before the first computed family (disk bytes);
       // checkpoint ages are also refreshed by the maintenance timer.
-      this.m.onCollect(METRIC.diskBytes, () => s.forEach((x) => x.refreshGauges()));
+      const refresh = () => s.forEach((x) => x.refreshGauges());
+      this.m.onCollect(METRIC.diskBytes, refresh);
+      this.m.onCollect(METRIC.oldestAge, refresh);
     }
     set.add(src);
   }

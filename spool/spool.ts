@@ -9,12 +9,14 @@ import type { Checkpoint } from '../core/component.js';
 import { FlowlogError, isFlowlogError } from '../core/errors.js';
 import type { Logger } from '../core/telemetry/logger.js';
 import type { Metrics } from '../core/telemetry/metrics.js';
-import { decodeBlob, encodeBatch, type EncodedBatch } from './blob.js';
-import { SPOOL_DEFAULTS } from './config.js';
-import { diskBytes, freeBytes, runMaintenance } from './maintenance.js';
+import { decodeBlob, decodeBlobAsync, encodeBatch, type EncodedBatch } from './blob.js';
+import { stripUndefined, toSpoolError, validateAppend } from './checks.js';
+import { SPOOL_DEFAULTS } from './defaults.js';
+import { canDrop, dropOldest, fullReason, type Dropped } from './caps.js';
+import { diskBytes, ensureReserve, releaseReserve, runMaintenance } from './maintenance.js';
 import { SpoolMetrics } from './metrics.js';
 import { ensureDir, openSpoolDb, type Db } from './recover.js';
-import { SQL } from './sql.js';
+import { SQL, prepareStatements, type Statements } from './sql.js';
 import type { SpoolBatch, SpoolEntry, SpoolOptions, SpoolStats } from './types.js';
 
 export interface SpoolDeps {
@@ -62,7 +64,7 @@ export class Spool {
   private readonly m: SpoolMetrics;
   private readonly log: Logger;
   private readonly known?: Set<string>;
-  private readonly stmt: ReturnType<typeof prepareStatements>;
+  private readonly stmt: Statements;
   private open: Pending | null = null;
   private readonly sealed: Pending[] = [];
   private writing = false;
@@ -102,6 +104,7 @@ export class Spool {
     }
     const db = this.db;
     this.stmt = prepareStatements(db);
+    ensureReserve(this.file, o.reserveBytes, o.dir, o.minFreeBytes);
     this.startupSweep();
     this.resync();
     this.lastId = (db.prepare(SQL.selectMaxSeq).pluck().get() as number | undefined) ?? 0;
@@ -117,7 +120,7 @@ export class Spool {
 
   append(entries: SpoolEntry[], checkpoints: Checkpoint[]): Promise<void> {
     try {
-      this.validate(entries, checkpoints);
+      validateAppend(entries, checkpoints, { name: this.o.name, closed: this.closed || !!this.closing, maxEntryBytes: this.o.maxEntryBytes, known: this.known });
     } catch (e) {
       if (isFlowlogError(e)) this.m.appendError(e.code);
       return Promise.reject(e);
@@ -134,33 +137,11 @@ export class Spool {
       if (p.records >= this.o.batchMaxRecords || p.bytes >= this.o.batchMaxBytes) this.seal();
       else if (!p.timer) {
         p.timer = this.o.batchMaxMs > 0 ? setTimeout(() => this.seal(p), this.o.batchMaxMs) : (setImmediate(() => this.seal(p)) as unknown as NodeJS.Timeout);
+        // Group commit: an idle writer commits what arrived in this tick right away; while it is busy,
+        // appends keep coalescing and the batch closes when the writer is free again (see writeLoop).
+        if (this.o.commitWhenIdle && !this.writing) setImmediate(() => !this.writing && this.seal(p));
       }
     });
-  }
-
-  private validate(entries: SpoolEntry[], checkpoints: Checkpoint[]): void {
-    if (this.closed || this.closing) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} is closed`);
-    if (!Array.isArray(entries) || !Array.isArray(checkpoints)) throw new FlowlogError('SPOOL_BAD_INPUT', 'append needs an array of entries and an array of checkpoints');
-    if (entries.length === 0 && checkpoints.length === 0) throw new FlowlogError('SPOOL_BAD_INPUT', 'empty append: no entries and no checkpoints');
-    for (const e of entries) {
-      if (!e || typeof e.group !== 'string' || !Buffer.isBuffer(e.payload) || !Number.isInteger(e.count) || e.count < 1) {
-        throw new FlowlogError('SPOOL_BAD_INPUT', 'a spool entry needs a string group, a Buffer payload and a positive integer count');
-      }
-      if (e.payload.length === 0) throw new FlowlogError('SPOOL_BAD_INPUT', 'a spool entry has an empty payload');
-      if (e.payload.length > this.o.maxEntryBytes) {
-        throw new FlowlogError('SPOOL_BAD_INPUT', `a spool entry of ${e.payload.length} bytes exceeds the ${this.o.maxEntryBytes}-byte limit; lower the source's max_line_bytes`, {
-          details: { bytes: e.payload.length, limit: this.o.maxEntryBytes, group: e.group },
-        });
-      }
-    }
-    for (const c of checkpoints) {
-      if (!c || typeof c.source !== 'string' || typeof c.key !== 'string' || typeof c.value !== 'string') {
-        throw new FlowlogError('SPOOL_BAD_INPUT', 'a checkpoint needs string source, key and value');
-      }
-      if (this.known && !this.known.has(c.source)) {
-        throw new FlowlogError('SPOOL_BAD_INPUT', `checkpoint for unknown source "${c.source}" (known: ${[...this.known].join(', ') || 'none'})`, { details: { source: c.source } });
-      }
-    }
   }
 
   /** Closes the open batch (or `only` if it is still the open one) and hands it to the writer. */
@@ -197,6 +178,7 @@ export class Spool {
           for (const q of [p, ...behind]) for (const w of q.waiters) w.reject(err);
         }
         this.sealed.shift();
+        if (!this.sealed.length && this.open && this.o.commitWhenIdle) this.seal();
       }
     } finally {
       this.writing = false;
@@ -204,24 +186,11 @@ export class Spool {
     }
   }
 
-  /** Why a batch of `need` compressed bytes cannot be stored now, or null. */
-  private fullReason(need: number): string | null {
-    if (need > 0 && this.depth.stored + need > this.o.maxBytes && this.depth.batches > 0) return 'max_bytes';
-    if (need > 0 && this.o.minFreeBytes > 0 && freeBytes(this.o.dir) - need < this.o.minFreeBytes) return 'min_free_bytes';
-    return null;
-  }
-
-  /** drop_oldest can make room by deleting stored batches (not when they are too few to free `need`). */
-  private canDrop(reason: string, need: number): boolean {
-    if (this.o.whenFull !== 'drop_oldest' || this.depth.batches === 0) return false;
-    return reason === 'max_bytes' || this.depth.stored >= need;
-  }
-
   private async waitForSpace(enc: EncodedBatch | null): Promise<void> {
     const need = enc?.blob.length ?? 0;
-    let reason = this.fullReason(need);
+    let reason = fullReason(need, this.depth, this.o);
     if (!reason) return;
-    if (this.canDrop(reason, need)) return; // commit() drops in its transaction
+    if (canDrop(reason, need, this.depth, this.o)) return; // commit() drops in its transaction
     const t0 = Date.now();
     this.log.warn('spool full: appends wait until sinks free space', { reason, stored_bytes: this.depth.stored, max_bytes: this.o.maxBytes, min_free_bytes: this.o.minFreeBytes });
     while (reason) {
@@ -231,8 +200,8 @@ export class Spool {
         const t = setTimeout(wake, Math.min(1000, this.o.maintenanceIntervalMs));
         this.spaceWaiters.add(wake);
       });
-      reason = this.fullReason(need);
-      if (reason && this.canDrop(reason, need)) break;
+      reason = fullReason(need, this.depth, this.o);
+      if (reason && canDrop(reason, need, this.depth, this.o)) break;
     }
     this.m.blockedSeconds.inc((Date.now() - t0) / 1000);
     this.log.info('spool has space again: appends resume', { waited_ms: Date.now() - t0 });
@@ -242,33 +211,10 @@ export class Spool {
     const t0 = performance.now();
     const now = Date.now();
     const need = enc?.blob.length ?? 0;
-    const dropped = { batches: 0, records: 0, bytes: 0, stored: 0 };
+    let dropped: Dropped = { batches: 0, records: 0, bytes: 0, stored: 0 };
     let id = 0;
     this.db.transaction(() => {
-      if (enc && this.o.whenFull === 'drop_oldest') {
-        let reason = this.fullReason(need);
-        while (reason) {
-          const old = this.stmt.selectOldest.all(16) as { id: number; records: number; bytes: number; blob_bytes: number }[];
-          if (!old.length) break;
-          for (const b of old) {
-            this.stmt.deleteBatch.get(b.id);
-            this.stmt.deleteAcksOf.run(b.id);
-            dropped.batches++;
-            dropped.records += b.records;
-            dropped.bytes += b.bytes;
-            dropped.stored += b.blob_bytes;
-            // min_free_bytes: freed pages are reused by the insert, so freeing `need` bytes suffices
-            const storedAfter = this.depth.stored - dropped.stored;
-            const capOk = storedAfter + need <= this.o.maxBytes || this.depth.batches - dropped.batches === 0;
-            reason = !capOk ? 'max_bytes' : reason === 'min_free_bytes' && dropped.stored < need ? reason : null;
-            if (!reason) break;
-          }
-        }
-        if (dropped.batches) {
-          this.stmt.addMeta.run(dropped.batches, 'dropped_batches');
-          this.stmt.addMeta.run(dropped.records, 'dropped_records');
-        }
-      }
+      if (enc && this.o.whenFull === 'drop_oldest') dropped = dropOldest(this.stmt, need, this.depth, this.o);
       if (enc) {
         id = Number(
           this.stmt.insertBatch.run({ created_ms: now, records: enc.records, bytes: enc.bytes, blob_bytes: need, codec: enc.codec, crc32: enc.crc32, blob: enc.blob }).lastInsertRowid,
@@ -291,7 +237,10 @@ export class Spool {
         dropped_bytes: dropped.bytes,
       });
     }
-    for (const c of p.checkpoints.values()) this.cpAge.set(c.source, now);
+    for (const c of p.checkpoints.values()) {
+      this.cpAge.set(c.source, now);
+      this.m.checkpointAge(c.source).set(0);
+    }
     if (enc) {
       this.depth.batches++;
       this.depth.records += enc.records;
@@ -308,14 +257,10 @@ export class Spool {
 
   // ---------------------------------------------------------------- consumer side
 
-  /** Unacked batches of `consumer` with id > afterId, in id order (at most `max`). */
+  /** Unacked batches of `consumer` with id > afterId, in id order (at most `max`). Decompresses on the calling thread. */
   read(consumer: string, max: number, afterId = 0): SpoolBatch[] {
-    this.checkConsumer(consumer);
-    const rows = (
-      this.o.consumers.length === 1 ? this.stmt.selectAfter.all(afterId, Math.max(0, max)) : this.stmt.selectUnacked.all(afterId, consumer, Math.max(0, max))
-    ) as BatchRow[];
     const out: SpoolBatch[] = [];
-    for (const r of rows) {
+    for (const r of this.rows(consumer, max, afterId)) {
       try {
         out.push({ id: r.id, entries: decodeBlob(r.blob, r.codec, r.crc32), records: r.records, bytes: r.bytes, createdMs: r.created_ms });
       } catch (e) {
@@ -323,6 +268,26 @@ export class Spool {
       }
     }
     return out;
+  }
+
+  /** Like read(), but the batches decompress in parallel on the libuv pool, off the event loop. */
+  async readAsync(consumer: string, max: number, afterId = 0): Promise<SpoolBatch[]> {
+    const rows = this.rows(consumer, max, afterId);
+    const decoded = await Promise.allSettled(rows.map((r) => decodeBlobAsync(r.blob, r.codec, r.crc32)));
+    const out: SpoolBatch[] = [];
+    rows.forEach((r, i) => {
+      const d = decoded[i]!;
+      if (d.status === 'fulfilled') out.push({ id: r.id, entries: d.value, records: r.records, bytes: r.bytes, createdMs: r.created_ms });
+      else if (!this.closed) this.removeCorrupt(r, d.reason as Error);
+    });
+    return out;
+  }
+
+  private rows(consumer: string, max: number, afterId: number): BatchRow[] {
+    this.checkConsumer(consumer);
+    if (this.closed) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} is closed`);
+    const n = Math.max(0, Math.floor(max));
+    return (this.o.consumers.length === 1 ? this.stmt.selectAfter.all(afterId, n) : this.stmt.selectUnacked.all(afterId, consumer, n)) as BatchRow[];
   }
 
   private removeCorrupt(r: BatchRow, e: Error): void {
@@ -352,31 +317,46 @@ export class Spool {
   ack(consumer: string, ids: number[]): void {
     this.checkConsumer(consumer);
     if (this.closed) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} is closed`);
+    let done: { records: number; bytes: number };
+    try {
+      done = this.ackTxn(consumer, ids);
+    } catch (e) {
+      this.resync();
+      if (!/^SQLITE_FULL/.test(String((e as { code?: unknown }).code))) throw toSpoolError(e);
+      // Disk full: even a delete needs WAL space. Give up the reserve file, truncate the WAL, retry once.
+      try {
+        if (releaseReserve(this.file)) this.log.warn('disk full: released the spool disk reserve so acks can free space', { file: this.file });
+        this.db.prepare(SQL.walCheckpointTruncate).get();
+        done = this.ackTxn(consumer, ids);
+      } catch (e2) {
+        this.resync();
+        throw toSpoolError(e2);
+      }
+    }
+    this.m.ackedRecords.inc(done.records);
+    this.m.ackedBytes.inc(done.bytes);
+    this.setDepthGauges();
+    for (const f of [...this.spaceWaiters]) f();
+  }
+
+  private ackTxn(consumer: string, ids: number[]): { records: number; bytes: number } {
     let records = 0;
     let bytes = 0;
     const all = JSON.stringify(this.o.consumers);
-    try {
-      this.db.transaction(() => {
-        for (const id of ids) {
-          if (this.o.consumers.length > 1) {
-            if (this.stmt.insertAck.run(consumer, id).changes === 0) continue;
-            if ((this.stmt.countAcks.get(id, all) as number) < this.o.consumers.length) continue;
-          }
-          const row = this.removeBatch(id);
-          if (row) {
-            records += row.records;
-            bytes += row.bytes;
-          }
+    this.db.transaction(() => {
+      for (const id of ids) {
+        if (this.o.consumers.length > 1) {
+          if (this.stmt.insertAck.run(consumer, id).changes === 0) continue;
+          if ((this.stmt.countAcks.get(id, all) as number) < this.o.consumers.length) continue;
         }
-      })();
-    } catch (e) {
-      this.resync();
-      throw toSpoolError(e);
-    }
-    this.m.ackedRecords.inc(records);
-    this.m.ackedBytes.inc(bytes);
-    this.setDepthGauges();
-    for (const f of [...this.spaceWaiters]) f();
+        const row = this.removeBatch(id);
+        if (row) {
+          records += row.records;
+          bytes += row.bytes;
+        }
+      }
+    })();
+    return { records, bytes };
   }
 
   private checkConsumer(consumer: string): void {
@@ -453,10 +433,6 @@ export class Spool {
 
   /** Deletes batches every configured consumer has acked (the consumer list may have shrunk) and stale acks. */
   private startupSweep(): void {
-    if (this.o.consumers.length === 1) {
-      this.db.prepare(SQL.deleteStaleAcks).run(JSON.stringify(this.o.consumers));
-      return;
-    }
     const all = JSON.stringify(this.o.consumers);
     this.db.transaction(() => {
       const ids = this.db.prepare(SQL.selectFullyAcked).pluck().all(all, this.o.consumers.length) as number[];
@@ -470,6 +446,7 @@ export class Spool {
     try {
       runMaintenance(this.db);
       if (++this.ticks % 30 === 0) this.resync();
+      if (this.ticks % 10 === 0) ensureReserve(this.file, this.o.reserveBytes, this.o.dir, this.o.minFreeBytes);
       this.refreshGauges();
     } catch (e) {
       this.log.once('maintenance', 'warn', 'spool maintenance failed (will retry)', { error: (e as Error).message });
@@ -495,37 +472,4 @@ export class Spool {
       for (const f of [...this.dataWaiters]) f();
     })());
   }
-}
-
-function prepareStatements(db: Db) {
-  return {
-    insertBatch: db.prepare(SQL.insertBatch),
-    upsertCheckpoint: db.prepare(SQL.upsertCheckpoint),
-    selectCheckpoints: db.prepare(SQL.selectCheckpoints),
-    selectUnacked: db.prepare(SQL.selectUnacked),
-    selectAfter: db.prepare(SQL.selectAfter),
-    insertAck: db.prepare(SQL.insertAck),
-    countAcks: db.prepare(SQL.countAcks).pluck(),
-    deleteBatch: db.prepare(SQL.deleteBatch),
-    deleteAcksOf: db.prepare(SQL.deleteAcksOf),
-    selectOldest: db.prepare(SQL.selectOldest),
-    selectOldestCreated: db.prepare(SQL.selectOldestCreated).pluck(),
-    selectTotals: db.prepare(SQL.selectTotals),
-    selectMeta: db.prepare(SQL.selectMeta).pluck(),
-    addMeta: db.prepare(SQL.addMeta),
-  };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function toSpoolError(e: unknown): FlowlogError {
-  if (e instanceof FlowlogError) return e;
-  const code = String((e as { code?: unknown })?.code ?? '');
-  if (/^SQLITE_FULL/.test(code) || /ENOSPC/.test(code)) {
-    return new FlowlogError('SPOOL_FULL', `spool disk is full (${(e as Error).message}); free space or lower spool.max_bytes`, { cause: e });
-  }
-  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) return new FlowlogError('SPOOL_CORRUPT', `spool database is damaged: ${(e as Error).message}; restart to quarantine it`, { cause: e });
-  return new FlowlogError('SPOOL_IO', `spool write failed: ${(e as Error).message}`, { cause: e });
 }

@@ -1,5 +1,6 @@
 // Every SQL statement the spool runs, as named constants, plus the numbered schema migrations.
 // Schema version lives in `PRAGMA user_version`; a migration runs once, in its own transaction.
+import type Database from 'better-sqlite3';
 
 /** Pragmas set on every connection that writes (WAL, our own checkpoints, incremental vacuum). */
 export const PRAGMAS_WRITER = [
@@ -93,3 +94,25 @@ export const SQL = {
   addMeta: 'UPDATE meta SET value = value + ? WHERE key = ?',
   listTables: `SELECT name FROM sqlite_schema WHERE type = 'table'`,
 } as const;
+
+/** The spool's prepared statements on one connection. */
+export function prepareStatements(db: Database.Database) {
+  return {
+    insertBatch: db.prepare(SQL.insertBatch),
+    upsertCheckpoint: db.prepare(SQL.upsertCheckpoint),
+    selectCheckpoints: db.prepare(SQL.selectCheckpoints),
+    selectUnacked: db.prepare(SQL.selectUnacked),
+    selectAfter: db.prepare(SQL.selectAfter),
+    insertAck: db.prepare(SQL.insertAck),
+    countAcks: db.prepare(SQL.countAcks).pluck(),
+    deleteBatch: db.prepare(SQL.deleteBatch),
+    deleteAcksOf: db.prepare(SQL.deleteAcksOf),
+    selectOldest: db.prepare(SQL.selectOldest),
+    selectOldestCreated: db.prepare(SQL.selectOldestCreated).pluck(),
+    selectTotals: db.prepare(SQL.selectTotals),
+    selectMeta: db.prepare(SQL.selectMeta).pluck(),
+    addMeta: db.prepare(SQL.addMeta),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

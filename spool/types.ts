@@ -41,10 +41,22 @@ export interface SpoolOptions {
   batchMaxRecords?: number;
   batchMaxBytes?: number;
   batchMaxMs?: number;
+  /**
+   * Group commit (default true): when the writer is idle a batch closes at the end of the current
+   * event-loop turn, and while a commit runs new appends coalesce until it finishes, so batches grow
+   * with load and a lone sequential appender is not held for batchMaxMs. false: batches close only
+   * at batchMaxRecords / batchMaxBytes / batchMaxMs.
+   */
+  commitWhenIdle?: boolean;
   /** Largest single entry payload accepted. */
   maxEntryBytes?: number;
   /** WAL checkpoint and incremental vacuum cadence. */
   maintenanceIntervalMs?: number;
+  /**
+   * Bytes of a reserve file kept beside the database (`<name>.db.reserve`). On a full disk it is
+   * deleted so acks and WAL checkpoints can still run and free space; recreated when there is room.
+   */
+  reserveBytes?: number;
   /** Consumers (sinks) that must each ack a batch before it is deleted; default ['default']. */
   consumers?: string[];
 }

@@ -25,6 +25,15 @@ describe('spool append / read / ack', () => {
     expect(spool.checkpoints('a')).toEqual(new Map([['f1', '100']]));
     expect(metrics.valueOf('flowlog_spool_appended_records_total', { spool: 'spool' })).toBe(100);
     expect(metrics.valueOf('flowlog_spool_depth_records', { spool: 'spool' })).toBe(100);
+    const text = metrics.render();
+    expect(text).toMatch(/^flowlog_spool_checkpoint_age_seconds\{spool="spool",source="a"\} \d/m);
+    expect(text).toMatch(/^flowlog_spool_oldest_unsent_age_seconds\{spool="spool"\} \d/m);
+    expect(metrics.valueOf('flowlog_spool_disk_bytes', { spool: 'spool' })).toBeGreaterThan(0);
+    expect(metrics.valueOf('flowlog_spool_depth_batches', { spool: 'spool' })).toBe(1);
+    spool.ack('default', batches.map((b) => b.id));
+    expect(metrics.valueOf('flowlog_spool_acked_records_total', { spool: 'spool' })).toBe(100);
+    expect(metrics.valueOf('flowlog_spool_depth_batches', { spool: 'spool' })).toBe(0);
+    expect(metrics.valueOf('flowlog_spool_oldest_unsent_age_seconds', { spool: 'spool' })).toBe(0);
     await spool.close();
   });
 
@@ -62,6 +71,18 @@ describe('spool append / read / ack', () => {
     await again.close();
   });
 
+  it('readAsync returns the same batches as read, decoded off the event loop', async () => {
+    const { spool } = openSpool({ dir: dir(), batchMaxRecords: 10 });
+    for (let i = 0; i < 6; i++) await spool.append([seqEntry('a', i * 10 + 1, i * 10 + 10), seqEntry('b', i, i, 10, 'other')], []);
+    const sync = spool.read('default', 4, 1);
+    const async = await spool.readAsync('default', 4, 1);
+    expect(async.map((b) => b.id)).toEqual(sync.map((b) => b.id));
+    expect(recordsOf(async)).toEqual(recordsOf(sync));
+    expect(async[0]!.entries.map((e) => e.group)).toEqual(['g', 'other']);
+    expect(recordsOf(async).filter((r) => r.src === 'a')).toHaveLength(40);
+    await spool.close();
+  });
+
   it('accepts a checkpoint-only append and commits it without a batch', async () => {
     const { spool } = openSpool({ dir: dir() });
     await spool.append([], [{ source: 'j', key: 'journal', value: 'cursor-7' }]);
@@ -88,6 +109,26 @@ describe('spool append / read / ack', () => {
     expect(spool.stats().batches).toBe(0);
     expect(() => spool.read('nobody', 1)).toThrow(/unknown spool consumer/);
     await spool.close();
+  });
+
+  it('keeps per-consumer acks across a reopen, and sweeps batches once a removed consumer no longer holds them', async () => {
+    const d = dir();
+    const { spool } = openSpool({ dir: d, consumers: ['kafka', 'archive'], batchMaxRecords: 10 });
+    for (let i = 0; i < 4; i++) await spool.append([seqEntry('a', i * 10 + 1, i * 10 + 10)], []);
+    const ids = spool.read('kafka', 10).map((b) => b.id);
+    spool.ack('kafka', ids.slice(0, 3));
+    await spool.close();
+
+    const { spool: again } = openSpool({ dir: d, consumers: ['kafka', 'archive'] });
+    expect(again.read('kafka', 10).map((b) => b.id)).toEqual([ids[3]]);
+    expect(again.read('archive', 10).map((b) => b.id)).toEqual(ids);
+    await again.close();
+
+    // the archive sink was removed from the config: what kafka acked is deleted at open
+    const { spool: third } = openSpool({ dir: d, consumers: ['kafka'] });
+    expect(third.stats()).toMatchObject({ batches: 1, records: 10 });
+    expect(recordsOf(third.read('kafka', 10)).map((r) => r.seq)).toEqual([31, 32, 33, 34, 35, 36, 37, 38, 39, 40]);
+    await third.close();
   });
 
   it('wakes waitForData on commit and resolves at once when newer data exists', async () => {
