@@ -2,7 +2,11 @@
 // sets its maximum: the memory cap), the incremental GC (stays flat under allocation). Imports left:
 // env.memory, flowlog.log and AssemblyScript's env.abort (the host logs the message and traps).
 // Keep in sync with agent/transforms/wasm/compile.ts.
-export function ascArgs(src, out) {
+export function ascArgs(src, out, kind) {
+  if (kind === 'component') {
+    // the component glue: memory exported (the component owns it), abort routed to the SDK (no env imports)
+    return [src, '-o', out, '-O3', '--enable', 'simd', '--runtime', 'incremental', '--noAssert', '--use', 'abort=transforms/sdk/component/componentAbort'];
+  }
   return [
     src,
     '-o', out,

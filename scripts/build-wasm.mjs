@@ -9,8 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { ascArgs } from './asc-args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root); // asc resolves --use paths against the working directory
 const force = process.argv.includes('--force');
-const sets = [[join(root, 'transforms', 'builtins'), '.ts', join(root, 'build', 'transforms')]];
+const sets = [
+  [join(root, 'transforms', 'builtins'), '.ts', join(root, 'build', 'transforms')],
+  // component transforms: core modules with the component glue (wrapped by `flowlog transform build --component`
+  // or agent/transforms/component/build.ts)
+  [join(root, 'transforms', 'components'), '.ts', join(root, 'build', 'transforms', 'components'), 'component'],
+];
 const fixtures = join(root, 'test', 'fixtures', 'transforms');
 if (!process.argv.includes('--builtins-only') && existsSync(fixtures)) sets.push([fixtures, '.as.ts', join(root, 'build', 'test-transforms')]);
 
@@ -19,16 +25,16 @@ const sdkTime = newest(join(root, 'transforms', 'sdk'));
 const { default: asc } = await import('assemblyscript/asc');
 
 let built = 0;
-for (const [srcDir, ext, outDir] of sets) {
+for (const [srcDir, ext, outDir, kind] of sets) {
   mkdirSync(outDir, { recursive: true });
   for (const file of readdirSync(srcDir).filter((f) => f.endsWith(ext)).sort()) {
     const name = file.slice(0, -ext.length);
     const src = join(srcDir, file);
-    const out = join(outDir, `${name}.wasm`);
+    const out = join(outDir, kind === 'component' ? `${name}.core.wasm` : `${name}.wasm`);
     if (!force && existsSync(out) && statSync(out).mtimeMs > Math.max(sdkTime, statSync(src).mtimeMs)) continue;
     const t0 = Date.now();
     const err = [];
-    const { error } = await asc.main(ascArgs(src, out), {
+    const { error } = await asc.main(ascArgs(src, out, kind), {
       stdout: { write: () => true },
       stderr: { write: (s) => (err.push(String(s)), true) },
     });

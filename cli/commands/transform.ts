@@ -2,7 +2,8 @@
 // built-in) over NDJSON records, measure its throughput.
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { encodeEvent, eventFromWire } from '../../core/codec.js';
 import type { Transform } from '../../core/component.js';
 import { describeError } from '../../core/errors.js';
@@ -11,8 +12,8 @@ import { getComponent } from '../../core/registry.js';
 import { createLogger } from '../../core/telemetry/logger.js';
 import { Metrics } from '../../core/telemetry/metrics.js';
 import { compileTransform } from '../../agent/transforms/wasm/compile.js';
-import { loadModuleBytes } from '../../agent/transforms/wasm/module-cache.js';
-import { WasmTransform, setTransformTelemetry } from '../../agent/transforms/wasm/runtime.js';
+import { loadModuleBytes, sha256Hex } from '../../agent/transforms/wasm/module-cache.js';
+import { setTransformTelemetry } from '../../agent/transforms/wasm/runtime.js';
 import { registerAll } from '../components.js';
 
 interface RunOpts {
@@ -42,17 +43,10 @@ function openTransform(target: string, o: RunOpts, log = createLogger({ level: '
   if (def && target !== 'wasm') {
     return def.build(def.schema.parse({ ...runtime, ...cfg }), { configDir: process.cwd(), dataDir: process.cwd() }) as Transform;
   }
-  const path = resolve(target);
-  return new WasmTransform({
-    name: target.replace(/^.*\//, '').replace(/\.wasm$/, ''),
-    module: loadModuleBytes(readFileSync(path), path),
-    config: cfg,
-    onError: 'pass',
-    timeBudgetMs: runtime.time_budget_ms,
-    maxMemoryPages: runtime.max_memory_pages,
-    maxBatch: 4096,
-    log,
-  });
+  const wasm = getComponent('transform', 'wasm')!;
+  const options = { module: resolve(target), config: cfg, reload_interval_ms: 0, on_error: 'pass', ...runtime };
+  // the jco bindings cache of component transforms goes under the temp dir for CLI runs
+  return wasm.build(wasm.schema.parse(options), { configDir: process.cwd(), dataDir: join(tmpdir(), `flowlog-cli-${process.getuid?.() ?? 0}`) }) as Transform;
 }
 
 async function readStdin(): Promise<string> {
@@ -74,10 +68,18 @@ export function registerTransform(program: Command): void {
     .description('compile an AssemblyScript transform (importing "flowlog/sdk") to a flowlog module')
     .argument('<src>', 'AssemblyScript source (.ts)')
     .requiredOption('-o, --out <file>', 'output .wasm file')
-    .action(async (src: string, o: { out: string }) => {
+    .option('--component', 'build a Component Model transform (WIT world transforms/wit; the source re-exports "flowlog/sdk/component")')
+    .action(async (src: string, o: { out: string; component?: boolean }) => {
       try {
         process.stderr.write(`compiling ${src} ...\n`);
-        const { binary } = await compileTransform(src);
+        const { binary } = await compileTransform(src, { component: o.component === true });
+        if (o.component) {
+          const { componentFromCore } = await import('../../agent/transforms/component/build.js');
+          const comp = await componentFromCore(binary);
+          writeFileSync(o.out, comp);
+          process.stderr.write(`${o.out}: component, ${comp.length} bytes, sha256 ${sha256Hex(comp)}\n`);
+          return;
+        }
         const mod = loadModuleBytes(binary, src); // the same checks the agent makes
         writeFileSync(o.out, binary);
         process.stderr.write(`${o.out}: ${binary.length} bytes, sha256 ${mod.sha256}\n`);

@@ -6,7 +6,7 @@ let cond: Condition = new Condition();
 
 function init(cfg: JValue): void {
   cond = compileCondition(cfg.get("condition"));
-  setNeeds(cond.usesAttributes ? NEEDS_BODY | NEEDS_SELECTED_ATTRIBUTES : NEEDS_BODY);
+  setNeeds((cond.usesBody ? NEEDS_BODY : 0) | (cond.usesAttributes ? NEEDS_SELECTED_ATTRIBUTES : 0));
 }
 
 function onRecord(r: Record): void {

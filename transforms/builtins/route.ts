@@ -11,14 +11,16 @@ let dflt: Slice | null = null;
 function init(cfg: JValue): void {
   const routes = cfg.arr("routes");
   let attrs = false;
+  let body = false;
   for (let i = 0; i < routes.length; i++) {
     names.push(Slice.from(routes[i].str("name")));
     const c = compileCondition(routes[i].get("condition"));
     if (c.usesAttributes) attrs = true;
+    if (c.usesBody) body = true;
     conds.push(c);
   }
   if (cfg.has("default")) dflt = Slice.from(cfg.str("default"));
-  setNeeds(attrs ? NEEDS_BODY | NEEDS_SELECTED_ATTRIBUTES : NEEDS_BODY);
+  setNeeds((body ? NEEDS_BODY : 0) | (attrs ? NEEDS_SELECTED_ATTRIBUTES : 0));
 }
 
 function onRecord(r: Record): void {

@@ -25,6 +25,8 @@ export class Condition {
   kids: Condition[] = [];
   /** Whether evaluating needs attributes (lets the host skip encoding them when not). */
   usesAttributes: bool = false;
+  /** Whether evaluating reads the body (else the host need not encode it). */
+  usesBody: bool = false;
 
   test(r: Record): bool {
     switch (this.kind) {
@@ -63,6 +65,7 @@ export function compileCondition(j: JValue | null): Condition {
     c.n = <i32>v.num("severity_at_least");
   } else if (v.has("body_contains")) {
     c.kind = C_BODY;
+    c.usesBody = true;
     c.val = Slice.from(v.str("body_contains"));
   } else if (v.has("attribute")) {
     c.key = Slice.from(v.str("attribute"));
@@ -84,12 +87,14 @@ export function compileCondition(j: JValue | null): Condition {
     for (let i = 0; i < items.length; i++) {
       const k = compileCondition(items[i]);
       if (k.usesAttributes) c.usesAttributes = true;
+      if (k.usesBody) c.usesBody = true;
       c.kids.push(k);
     }
   } else if (v.has("not")) {
     c.kind = C_NOT;
     const k = compileCondition(v.get("not"));
     c.usesAttributes = k.usesAttributes;
+    c.usesBody = k.usesBody;
     c.kids.push(k);
   }
   return c;

@@ -2,7 +2,7 @@
 // the same flags as scripts/asc-args.mjs (keep them in sync). A source may import the SDK as
 // "flowlog/sdk" and "flowlog/sdk/exports"; those specifiers are resolved to this install's SDK.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, posix as pathPosix, relative, resolve } from 'node:path';
 import { FlowlogError } from '../../../core/errors.js';
 import { builtinDir } from './builtins.js';
 
@@ -20,7 +20,11 @@ export interface CompileResult {
   diagnostics: string;
 }
 
-export async function compileTransform(src: string, opts: { optimize?: boolean } = {}): Promise<CompileResult> {
+/**
+ * `component: true` builds the core module of a component transform (the source re-exports
+ * "flowlog/sdk/component"): memory exported instead of imported, abort routed to the SDK glue.
+ */
+export async function compileTransform(src: string, opts: { optimize?: boolean; component?: boolean } = {}): Promise<CompileResult> {
   const entry = resolve(src);
   if (!existsSync(entry)) throw new FlowlogError('TRANSFORM_LOAD', `source ${src} not found`);
   const sdk = sdkDir();
@@ -51,10 +55,10 @@ export async function compileTransform(src: string, opts: { optimize?: boolean }
       opts.optimize === false ? '-O0' : '-O3',
       '--enable', 'simd',
       '--runtime', 'incremental',
-      '--importMemory',
-      '--initialMemory', '2',
-      '--maximumMemory', '65536',
       '--noAssert',
+      ...(opts.component
+        ? ['--use', `abort=${posix(pathPosix.normalize(pathPosix.join(pathPosix.dirname(entryRel), rel, 'component')))}/componentAbort`]
+        : ['--importMemory', '--initialMemory', '2', '--maximumMemory', '65536']),
     ],
     {
       stdout: { write: () => true },

@@ -1,11 +1,29 @@
 // The ComponentDefs of the WASM-backed transforms: nine built-ins and `wasm` (a custom module).
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { z } from 'zod';
 import type { BuildEnv, ComponentDef } from '../../../core/component.js';
 import { builtinPath } from './builtins.js';
 import * as C from './config.js';
-import { loadModuleFile } from './module-cache.js';
-import { WasmTransform } from './runtime.js';
+import { FlowlogError } from '../../../core/errors.js';
+import { ComponentTransform, isComponent } from '../component/runtime.js';
+import { loadModuleFile, sha256Hex } from './module-cache.js';
+import { WasmTransform, transformTelemetry } from './runtime.js';
+
+function readHead(path: string): Uint8Array {
+  const b = new Uint8Array(8);
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, b, 0, 8, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw new FlowlogError('TRANSFORM_LOAD', `cannot read transform module ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return b;
+}
 
 function build(name: string, path: string, rt: C.RuntimeFields, moduleCfg: unknown, env: BuildEnv, extra: Partial<ConstructorParameters<typeof WasmTransform>[0]> = {}) {
   const safe = name.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -49,11 +67,31 @@ export const wasmTransform: ComponentDef<'transform', z.infer<typeof C.wasmConfi
   kind: 'transform',
   type: 'wasm',
   roles: ['agent', 'aggregator'],
-  description: 'a custom WebAssembly module (flowlog ABI v1, see docs/transforms.md): sandboxed, time- and memory-capped, hot-reloaded',
+  description: 'a custom WebAssembly module (flowlog ABI v1, see docs/transforms.md): sandboxed, time- and memory-capped, hot-reloaded; or a component (WIT world transforms/wit)',
   schema: C.wasmConfig,
   build: (cfg, env) => {
     const path = isAbsolute(cfg.module) ? cfg.module : join(env.configDir, cfg.module);
     const label = cfg.module.replace(/^.*\//, '').replace(/\.wasm$/, '');
+    const head = readHead(path);
+    if (isComponent(head)) {
+      const bytes = readFileSync(path);
+      const hash = sha256Hex(bytes);
+      if (cfg.sha256 && cfg.sha256.toLowerCase() !== hash) {
+        throw new FlowlogError('TRANSFORM_LOAD', `${path}: sha256 is ${hash}, the config pins ${cfg.sha256.toLowerCase()}; rebuild or update sha256`);
+      }
+      const tel = transformTelemetry();
+      return new ComponentTransform({
+        name: label,
+        component: bytes,
+        config: cfg.config,
+        onError: cfg.on_error,
+        maxBatch: cfg.max_batch,
+        cacheDir: join(env.dataDir, 'transforms', 'jco-cache'),
+        deadLetterPath: cfg.dead_letter.path ?? join(env.dataDir, 'transforms', `${label}.dead-letter.ndjson`),
+        metrics: tel.metrics,
+        ...(tel.log ? { log: tel.log } : {}),
+      });
+    }
     return build(label, path, cfg, cfg.config, env, { modulePath: path, sha256: cfg.sha256, reloadIntervalMs: cfg.reload_interval_ms });
   },
 };

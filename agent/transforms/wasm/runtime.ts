@@ -50,6 +50,11 @@ export function setTransformTelemetry(metrics: Metrics, log: Logger): void {
   defaultLog = log;
 }
 
+/** The metrics and logger transforms report to by default. */
+export function transformTelemetry(): { metrics: Metrics; log: Logger | null } {
+  return { metrics: defaultMetrics, log: defaultLog };
+}
+
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 export class WasmTransform implements Transform {
