@@ -185,7 +185,10 @@ sinks:
     const m = /"api listening","address":"[^"]*:(\d+)"/.exec(errText);
     if (m) port = Number(m[1]);
   });
-  if (!(await waitUntil(async () => port > 0, 30_000))) throw new Error(`flowlog agent did not start: ${errText}`);
+  if (!(await waitUntil(async () => port > 0, 30_000))) {
+    await stopChild(child);
+    throw new Error(`flowlog agent did not start: ${errText}`);
+  }
   await new Promise((r) => setTimeout(r, 500));
   const events = async () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -195,7 +198,14 @@ sinks:
   const cpu0 = procCpu(child.pid!);
   const t0 = performance.now();
   renameSync(input, join(watch, 'app.log'));
-  const ok = await waitUntil(async () => (await events()) >= LINES, 150_000);
+  let samples = 0;
+  const ok = await waitUntil(async () => {
+    if (process.env.BENCH_VERBOSE && samples++ % 10 === 5) {
+      const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      process.stderr.write(t.split('\n').filter((l) => /^(flowlog_channel_queued_events|flowlog_spool_depth_records|flowlog_spool_writer_inflight_bytes|flowlog_sink_events_total|flowlog_component_sent_events_total)/.test(l)).join(' | ') + '\n');
+    }
+    return (await events()) >= LINES;
+  }, 150_000);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = procCpu(child.pid!) - cpu0;
   const rss = procHwmMiB(child.pid!);

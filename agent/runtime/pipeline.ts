@@ -106,8 +106,9 @@ export class Pipeline {
           this.metrics.counter('flowlog_component_errors_total', 'Stage failures (the stage is restarted)', { component: s.name, kind: 'sink' }).inc();
           this.log.error('sink failed; restarting it in 1 s', { component: s.name, error: describeError(e) });
           if (this.sinkAc.signal.aborted) return;
-          await delay(1000);
+          await delay(1000, this.sinkAc.signal);
           if (this.sinkAc.signal.aborted) return;
+          feed.rewind(); // what it had read and not acked is sent again
         }
       }
     });

@@ -30,6 +30,11 @@ export class SpoolFeed implements BatchSource {
     private readonly consumer: string,
   ) {}
 
+  /** Reads again from the oldest unacked batch (after a sink failed with batches read but not acked). */
+  rewind(): void {
+    this.lastRead = 0;
+  }
+
   /** No more appends will come (shutdown): `finished` turns true once everything was read. */
   endOfInput(): void {
     this.inputDone = true;

@@ -31,7 +31,7 @@ const ENTRY_BYTES = 1 << 20;
 export class SpoolWriter {
   readonly input: Channel<WriterItem>;
   private readonly groupers: Grouper[];
-  private inflight: { p: Promise<void>; bytes: number }[] = [];
+  private inflight: { p: Promise<void> }[] = [];
   private inflightBytes = 0;
   private readonly m;
 
@@ -84,9 +84,14 @@ export class SpoolWriter {
         this.m.events.inc(item.batch.events.length);
         this.m.bytes.inc(bytes);
       }
+      this.inflightBytes += bytes;
       const tracked = p.then(
-        () => ack(done, 'delivered'),
+        () => {
+          this.inflightBytes -= bytes;
+          ack(done, 'delivered');
+        },
         (e) => {
+          this.inflightBytes -= bytes;
           failure ??= e;
           this.m.errors.inc();
           ack(done, 'rejected', e);
@@ -94,8 +99,7 @@ export class SpoolWriter {
         },
       );
       tracked.catch(() => undefined);
-      this.inflight.push({ p: tracked, bytes });
-      this.inflightBytes += bytes;
+      this.inflight.push({ p: tracked });
       while (this.inflight.length && (this.inflightBytes > this.maxInflightBytes || this.inflight.length > 256)) await this.shift();
     }
     while (this.inflight.length) await this.shift();
@@ -103,12 +107,7 @@ export class SpoolWriter {
   }
 
   private async shift(): Promise<void> {
-    const f = this.inflight.shift()!;
-    try {
-      await f.p;
-    } finally {
-      this.inflightBytes -= f.bytes;
-    }
+    await this.inflight.shift()!.p;
   }
 
   private encode(events: LogEvent[], grouper: Grouper): SpoolEntry[] {

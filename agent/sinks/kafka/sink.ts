@@ -99,21 +99,29 @@ export class KafkaSink implements Sink {
     this.start(ctx);
     const { max_bytes, timeout_ms } = this.cfg.batch;
     try {
+      let next: SpoolBatch[] = [];
       while (!ctx.signal.aborted) {
-        let batches = src.read(max_bytes);
+        const prefetched = next.length > 0;
+        let batches = prefetched ? next : src.read(max_bytes);
+        next = [];
         if (batches.length === 0) {
           if (src.finished) return;
           await src.wait(ctx.signal, 1000);
           continue;
         }
-        let bytes = batches.reduce((s, b) => s + b.bytes, 0);
-        if (bytes < max_bytes && timeout_ms > 0 && !src.finished) {
+        const bytes = batches.reduce((s, b) => s + b.bytes, 0);
+        if (!prefetched && bytes < max_bytes && timeout_ms > 0 && !src.finished) {
           // linger: give small batches a moment to fill the request
           await src.wait(ctx.signal, timeout_ms);
           const more = src.read(max_bytes - bytes);
           if (more.length) batches = batches.concat(more);
         }
-        await this.deliver(batches, ctx.signal);
+        const sending = this.deliver(batches, ctx.signal);
+        sending.catch(() => undefined);
+        // read (and decompress) the next batches while Kafka works on these; unacked, they stay in
+        // the spool if this process stops
+        if (bytes >= max_bytes) next = src.read(max_bytes);
+        await sending;
         for (const b of batches) {
           src.ack(b);
           this.m.batches.inc();

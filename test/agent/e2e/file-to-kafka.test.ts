@@ -1,6 +1,7 @@
 // End to end with the real broker and the agent as a child process: sequence-numbered lines written
 // to a rotating file arrive in Kafka with none missing (duplicates are counted and reported), also
-// when the agent is killed with SIGKILL ten times during the run.
+// with /metrics and /health checked on the way and a clean SIGTERM exit (the SIGKILL run is in
+// file-to-kafka-sigkill.test.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +56,7 @@ function track(a: AgentProcess): AgentProcess {
 }
 
 describe.skipIf(kafkaSkip())('agent: file → spool → Kafka', () => {
-  it(`delivers ${LINES} lines across rotations with none missing, reports metrics and health, exits 0 on SIGTERM`, { timeout: 170_000 }, async () => {
+  it(`delivers ${LINES} lines across rotations with none missing, reports metrics and health, exits 0 on SIGTERM`, { timeout: 300_000 }, async () => {
     const dir = tmp();
     const topic = uniqueTopic('e2e-file');
     const logs = join(dir, 'logs');
@@ -87,43 +88,4 @@ describe.skipIf(kafkaSkip())('agent: file → spool → Kafka', () => {
     expect(metricValue(metrics, 'process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
-  it('loses nothing when the agent is killed with SIGKILL 10 times while lines are written and rotated', { timeout: 170_000 }, async () => {
-    const n = Math.min(LINES, 60_000);
-    const dir = tmp();
-    const topic = uniqueTopic('e2e-kill');
-    const logs = join(dir, 'logs');
-    (await import('node:fs')).mkdirSync(logs);
-    const cfg = agentConfig(dir, kafkaBootstrap(), topic);
-    const writer = new SeqWriter(logs, Math.ceil(n / 9));
-    const reader = new SeqReader(kafkaBootstrap(), topic, n);
-    cleanup.push(() => reader.stop());
-    await reader.start();
-    const writing = writer.writePaced(n, Math.max(2000, n / 25));
-    let kills = 0;
-    let agent = track(startAgent(cfg));
-    while (kills < 10) {
-      await agent.apiPort; // up and running
-      // let it work for a moment (and read/send some), then kill it hard
-      const before = reader.distinct;
-      const until = Date.now() + 4000;
-      while (reader.distinct === before && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, Math.random() * 700));
-      agent.child.kill('SIGKILL');
-      const e = await agent.exit;
-      expect(e.signal).toBe('SIGKILL');
-      kills++;
-      agent = track(startAgent(cfg));
-    }
-    await writing;
-    const all = await reader.waitFor(n, 120_000);
-    await agent.apiPort; // signal handlers are installed by then
-    agent.child.kill('SIGTERM');
-    const exit = await agent.exit;
-    const missing = reader.missing(n);
-    console.log(`[e2e] ${n} lines, ${kills} SIGKILLs, ${writer.rotations} rotations: missing ${missing.length}, duplicates ${reader.duplicates()}`);
-    expect(missing.slice(0, 10)).toEqual([]);
-    expect(all).toBe(true);
-    expect(kills).toBe(10);
-    expect(exit).toEqual({ code: 0, signal: null });
-  });
 });
