@@ -1,5 +1,5 @@
-// Spool throughput: append then drain 200-byte log lines through the SQLite spool (brotli-q1 batch
-// blobs, one commit per batch) against plain `fs` appends with the same fsync cadence (one fsync per
+// Spool throughput: append then drain 200-byte log lines through the SQLite spool (lz4 and brotli-q1
+// batch blobs, one commit per batch) against plain `fs` appends with the same fsync cadence (one fsync per
 // batch of batch_max_records lines) read back in 1 MiB chunks, in the same run. Prints a markdown table.
 //
 //   node --import tsx bench/spool.ts [--mb 200] [--reps 3]
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { memoryLogger } from '../core/telemetry/logger.js';
 import { Metrics } from '../core/telemetry/metrics.js';
 import { Spool } from '../spool/spool.js';
-import type { SpoolSync } from '../spool/types.js';
+import type { SpoolCompression, SpoolSync } from '../spool/types.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,11 +52,11 @@ interface Result {
   batches?: number;
 }
 
-async function runSpool(chunks: Buffer[], sync: SpoolSync): Promise<Result> {
+async function runSpool(chunks: Buffer[], sync: SpoolSync, compression: SpoolCompression): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-bench-spool-'));
   try {
     const spool = Spool.open(
-      { dir, sync, batchMaxRecords: BATCH_RECORDS, batchMaxBytes: 64 << 20, batchMaxMs: 200, maxBytes: 8 * 2 ** 30, minFreeBytes: 0, reserveBytes: 0 },
+      { dir, sync, compression, batchMaxRecords: BATCH_RECORDS, batchMaxBytes: 64 << 20, batchMaxMs: 200, maxBytes: 8 * 2 ** 30, minFreeBytes: 0, reserveBytes: 0 },
       { log: memoryLogger(), metrics: new Metrics() },
     );
     const t0 = performance.now();
@@ -127,11 +127,11 @@ async function main(): Promise<void> {
   const chunks = makeChunks(MB * 1e6);
   const total = chunks.reduce((n, c) => n + c.length, 0);
   const mb = total / 1e6;
-  const res: Record<string, Result[]> = { fs: [], full: [], normal: [] };
+  const designs: [SpoolSync, SpoolCompression][] = [['full', 'lz4'], ['normal', 'lz4'], ['full', 'brotli'], ['normal', 'brotli']];
+  const res: Record<string, Result[]> = { fs: [] };
   for (let r = 0; r < REPS; r++) {
     res.fs!.push(runFs(chunks));
-    res.full!.push(await runSpool(chunks, 'full'));
-    res.normal!.push(await runSpool(chunks, 'normal'));
+    for (const [sync, codec] of designs) (res[`${sync}-${codec}`] ??= []).push(await runSpool(chunks, sync, codec));
     process.stderr.write(`rep ${r + 1}/${REPS} done\n`);
   }
   const row = (name: string, rs: Result[], base?: Result[]) => {
@@ -150,8 +150,9 @@ async function main(): Promise<void> {
     '| design | append MB/s | drain MB/s | append+drain MB/s | vs fs | disk / raw | lines per commit |',
     '|---|---|---|---|---|---|---|',
     row('plain fs append + fsync, read back', res.fs!),
-    row('spool sync=full (brotli q1 batch blobs)', res.full!, res.fs),
-    row('spool sync=normal', res.normal!, res.fs),
+    ...designs.map(([sync, codec]) =>
+      row(`spool sync=${sync}, compression=${codec}${codec === 'lz4' ? ' (default)' : ' (q1)'}`, res[`${sync}-${codec}`]!, res.fs),
+    ),
   ];
   process.stdout.write(out.join('\n') + '\n');
 }

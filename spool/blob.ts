@@ -1,14 +1,21 @@
-// The on-disk form of one batch: its entries framed into one buffer, compressed with brotli quality 1
-// (measured fastest and smallest on Node 20, ~4.5x on log lines), guarded by a CRC-32 of the blob so
-// a garbled page is detected instead of decoded into garbage.
+// The on-disk form of one batch: its entries framed into one buffer, compressed with the configured
+// codec (default lz4 block format via lz4-napi, fast in both directions; brotli quality 1 is smaller
+// but bounds throughput; none), guarded by a CRC-32 of the blob so a garbled page is detected instead
+// of decoded into garbage. The codec of every batch is stored in its row (`batches.codec`), so a
+// spool holds batches of several codecs and each one is decoded with the codec it was written with
+// (brotli batches written before lz4 existed still read after an upgrade).
 //
 // Framing (before compression), all integers u32 little-endian:
 //   entryCount, then per entry: groupLen, group (UTF-8), count, payloadLen, payload
 import { brotliCompress, brotliDecompress, brotliDecompressSync, constants, crc32 } from 'node:zlib';
-import type { SpoolEntry } from './types.js';
+import { compress as lz4Compress, uncompress as lz4Uncompress, uncompressSync as lz4UncompressSync } from 'lz4-napi';
+import type { SpoolCompression, SpoolEntry } from './types.js';
 
 export const CODEC_NONE = 0;
 export const CODEC_BROTLI = 1;
+export const CODEC_LZ4 = 2;
+
+const CODEC_OF: Record<SpoolCompression, number> = { none: CODEC_NONE, brotli: CODEC_BROTLI, lz4: CODEC_LZ4 };
 
 export interface EncodedBatch {
   blob: Buffer;
@@ -64,7 +71,7 @@ export function unframeEntries(buf: Buffer): SpoolEntry[] {
   return entries;
 }
 
-function compress(buf: Buffer): Promise<Buffer> {
+function brotli(buf: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     brotliCompress(
       buf,
@@ -81,15 +88,18 @@ function compress(buf: Buffer): Promise<Buffer> {
 }
 
 /** Frames and compresses a batch (compression runs on the libuv pool, off the event loop). */
-export async function encodeBatch(entries: SpoolEntry[]): Promise<EncodedBatch> {
+export async function encodeBatch(entries: SpoolEntry[], compression: SpoolCompression = 'lz4'): Promise<EncodedBatch> {
   let records = 0;
   let bytes = 0;
   for (const e of entries) {
     records += e.count;
     bytes += e.payload.length;
   }
-  const blob = await compress(frameEntries(entries));
-  return { blob, codec: CODEC_BROTLI, crc32: crc32(blob) >>> 0, records, bytes };
+  const codec = CODEC_OF[compression];
+  if (codec === undefined) throw new Error(`unknown spool compression ${String(compression)}`);
+  const framed = frameEntries(entries);
+  const blob = codec === CODEC_BROTLI ? await brotli(framed) : codec === CODEC_LZ4 ? await LZ4_COMPRESS(framed) : framed;
+  return { blob, codec, crc32: crc32(blob) >>> 0, records, bytes };
 }
 
 /** Checks the CRC and decodes a stored blob; throws on any damage. */
@@ -97,6 +107,7 @@ export function decodeBlob(blob: Buffer, codec: number, crc: number): SpoolEntry
   if ((crc32(blob) >>> 0) !== (crc >>> 0)) throw new Error('batch checksum mismatch');
   if (codec === CODEC_NONE) return unframeEntries(blob);
   if (codec === CODEC_BROTLI) return unframeEntries(brotliDecompressSync(blob));
+  if (codec === CODEC_LZ4) return unframeEntries(lz4UncompressSync(blob));
   throw new Error(`unknown batch codec ${codec}`);
 }
 
@@ -104,7 +115,13 @@ export function decodeBlob(blob: Buffer, codec: number, crc: number): SpoolEntry
 export async function decodeBlobAsync(blob: Buffer, codec: number, crc: number): Promise<SpoolEntry[]> {
   if ((crc32(blob) >>> 0) !== (crc >>> 0)) throw new Error('batch checksum mismatch');
   if (codec === CODEC_NONE) return unframeEntries(blob);
+  if (codec === CODEC_LZ4) return unframeEntries(await LZ4_UNCOMPRESS(blob));
   if (codec !== CODEC_BROTLI) throw new Error(`unknown batch codec ${codec}`);
   const raw = await new Promise<Buffer>((resolve, reject) => brotliDecompress(blob, (err, out) => (err ? reject(err) : resolve(out))));
   return unframeEntries(raw);
 }
+
+// lz4 runs through lz4-napi's async variants (libuv pool, off the event loop): measured faster than the
+// sync ones in bench/spool.ts because compression overlaps the SQLite commit (docs/spool.md).
+const LZ4_COMPRESS = (b: Buffer): Promise<Buffer> => lz4Compress(b);
+const LZ4_UNCOMPRESS = (b: Buffer): Promise<Buffer> => lz4Uncompress(b);

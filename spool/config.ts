@@ -36,6 +36,8 @@ const bytes = z.union([
 export const spoolSchema = z.strictObject({
   /** full: fsync every commit (default); normal: survives a process crash, not a power loss. */
   sync: z.enum(['full', 'normal']).default(SPOOL_DEFAULTS.sync),
+  /** Codec of new batch blobs: lz4 (default, fast), brotli (smaller, slower), none. Old batches keep theirs. */
+  compression: z.enum(['lz4', 'brotli', 'none']).default(SPOOL_DEFAULTS.compression),
   /** Cap on the compressed batches stored. */
   max_bytes: bytes.default(SPOOL_DEFAULTS.maxBytes).refine((n) => n >= MiB, 'max_bytes must be at least 1MiB'),
   /** block: sources wait until sinks free space; drop_oldest: the oldest unsent batches are deleted (counted). */
@@ -57,6 +59,7 @@ export function spoolOptions(section: unknown, dir: string, consumers?: string[]
   return {
     dir,
     sync: c.sync,
+    compression: c.compression,
     maxBytes: c.max_bytes,
     whenFull: c.when_full,
     minFreeBytes: c.min_free_bytes,

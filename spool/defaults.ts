@@ -8,6 +8,7 @@ const GiB = 1024 * MiB;
 export const SPOOL_DEFAULTS = {
   name: 'spool',
   sync: 'full',
+  compression: 'lz4',
   maxBytes: 1 * GiB,
   whenFull: 'block',
   minFreeBytes: 256 * MiB,

@@ -150,7 +150,7 @@ export class Spool {
     if (!p || (only && p !== only)) return;
     this.open = null;
     if (p.timer) clearTimeout(p.timer);
-    p.encoded = p.entries.length ? encodeBatch(p.entries) : Promise.resolve(null);
+    p.encoded = p.entries.length ? encodeBatch(p.entries, this.o.compression) : Promise.resolve(null);
     p.encoded.catch(() => undefined); // handled by the writer
     this.sealed.push(p);
     if (!this.writing) void this.writeLoop();

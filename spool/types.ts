@@ -27,12 +27,16 @@ export interface SpoolBatch {
 
 export type SpoolSync = 'full' | 'normal';
 export type SpoolWhenFull = 'block' | 'drop_oldest';
+/** Codec of newly written batch blobs; stored per batch, so any mix reads back. */
+export type SpoolCompression = 'lz4' | 'brotli' | 'none';
 
 export interface SpoolOptions {
   /** Directory holding `<name>.db` (created 0700; files 0600). */
   dir: string;
   name?: string;
   sync?: SpoolSync;
+  /** Batch blob codec for new batches (default lz4; brotli q1 ~30% smaller on disk but ~2x slower; none). */
+  compression?: SpoolCompression;
   maxBytes?: number;
   whenFull?: SpoolWhenFull;
   /** Treat the spool as full when the filesystem has less free space than this. */
