@@ -15,6 +15,7 @@ import { ExportParser } from '../agent/sources/journald/export-parser.js';
 import { JsonParser } from '../agent/sources/journald/json-parser.js';
 import { EntryBuilder } from '../agent/sources/journald/mapping.js';
 import { JournaldSource } from '../agent/sources/journald/source.js';
+import { stdoutBufferEnv } from '../agent/sources/journald/process.js';
 
 const N = Number(process.argv[2] ?? 100_000);
 const RUNS = 3;
@@ -74,14 +75,14 @@ function timeParse(format: 'export' | 'json', buf: Buffer): number {
   return s;
 }
 
-/** journalctl piped into parser + mapping (both processes), without the source's batching. */
+/** journalctl piped into parser + mapping (both processes, journalctl's stdout buffered as the source's), without the source's batching. */
 async function timePiped(format: 'export' | 'json'): Promise<number> {
   let n = 0;
   const b = new EntryBuilder({ source: 'bench', lowercaseFields: true, stripUnderscores: true }, () => n++);
   const p = format === 'export' ? new ExportParser(b) : new JsonParser(b);
   const t0 = process.hrtime.bigint();
   const args = [`--directory=${dir}`, '-o', format, '--no-pager', ...(format === 'json' ? ['--all'] : [])];
-  const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...stdoutBufferEnv('journalctl') } });
   for await (const chunk of child.stdout) p.push(chunk as Buffer);
   const s = seconds(t0);
   if (n !== N) throw new Error(`piped ${n} of ${N} entries`);
