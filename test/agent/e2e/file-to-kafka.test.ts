@@ -2,58 +2,13 @@
 // to a rotating file arrive in Kafka with none missing (duplicates are counted and reported), also
 // with /metrics and /health checked on the way and a clean SIGTERM exit (the SIGKILL run is in
 // file-to-kafka-sigkill.test.ts).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { httpGet, metricValue, startAgent, type AgentProcess } from '../../helpers/agent-process.js';
+import { describe, expect, it } from 'vitest';
+import { httpGet, metricValue, startAgent } from '../../helpers/agent-process.js';
 import { kafkaBootstrap, kafkaSkip, uniqueTopic } from '../../helpers/kafka.js';
 import { SeqReader, SeqWriter } from '../../helpers/seq-lines.js';
-
-/** Lines per run (the issue asks for 1,000,000: ~45 s here on 2 loaded cores); FLOWLOG_E2E_LINES overrides. */
-const LINES = Number(process.env.FLOWLOG_E2E_LINES ?? 1_000_000);
-
-function agentConfig(dir: string, bootstrap: string, topic: string): string {
-  const file = join(dir, 'agent.yaml');
-  writeFileSync(
-    file,
-    `data_dir: ${join(dir, 'data')}
-api: { address: "127.0.0.1:0" }
-spool: { sync: normal }
-sources:
-  app:
-    type: file
-    include: ["${join(dir, 'logs')}/app.log*"]
-    glob_interval_ms: 100
-    rotate_wait_ms: 3000
-sinks:
-  kafka:
-    type: kafka
-    inputs: [app]
-    bootstrap_servers: "${bootstrap}"
-    topic: ${topic}
-    key_field: log.file.name
-    compression: lz4
-`,
-  );
-  return file;
-}
-
-const cleanup: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-function tmp(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'flowlog-e2e-'));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function track(a: AgentProcess): AgentProcess {
-  cleanup.push(() => void a.child.kill('SIGKILL'));
-  return a;
-}
+import { agentConfig, cleanup, LINES, tmp, track } from './fixture.js';
 
 describe.skipIf(kafkaSkip())('agent: file → spool → Kafka', () => {
   it(`delivers ${LINES} lines across rotations with none missing, reports metrics and health, exits 0 on SIGTERM`, { timeout: 300_000 }, async () => {
