@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic } from '../helpers/kafka.js';
+import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic, createTopic } from '../helpers/kafka.js';
 import { produceSeq, readArchive, spawnAggregator, waitExit, waitFor, writeConfig } from './helpers.js';
 
 const N = 30_000;
@@ -19,10 +19,7 @@ describe.skipIf(kafkaSkip())('two aggregators sharing partitions', () => {
   it('the survivor takes over the killed one’s partitions; nothing lost, nothing twice', async () => {
     const topic = uniqueTopic('two');
     const kafka = kafkaClient();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
-    await admin.disconnect();
+    await createTopic(topic, 4);
     const config = writeConfig(
       dir,
       `sources:

@@ -15,3 +15,14 @@ let seq = 0;
 export function uniqueTopic(prefix = 't'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
 }
+
+/** Creates `topic` with `partitions` partitions on the run's broker. */
+export async function createTopic(topic: string, partitions: number): Promise<void> {
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}

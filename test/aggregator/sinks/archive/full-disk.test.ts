@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic } from '../../../helpers/kafka.js';
+import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic, createTopic } from '../../../helpers/kafka.js';
 import { produceSeq, readArchive, spawnAggregator, waitExit, waitFor, writeConfig } from '../../helpers.js';
 
 const N = 20_000;
@@ -25,10 +25,7 @@ describe.skipIf(kafkaSkip() || !mounted)('archive on a full disk', () => {
   it('retries while the disk is full and archives everything once space returns', async () => {
     const topic = uniqueTopic('full');
     const kafka = kafkaClient();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
-    await admin.disconnect();
+    await createTopic(topic, 1);
     const config = writeConfig(
       dir,
       `sources:

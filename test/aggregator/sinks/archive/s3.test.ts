@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic } from '../../../helpers/kafka.js';
+import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic, createTopic } from '../../../helpers/kafka.js';
 import { startS3Proxy, s3proxyUnavailableReason, type RunningS3 } from '../../../s3proxy/server.js';
 import { ROOT, produceSeq, spawnAggregator, waitExit, waitFor, writeConfig } from '../../helpers.js';
 
@@ -54,10 +54,7 @@ describe.skipIf(kafkaSkip() || s3proxyUnavailableReason())('archive on S3 (S3Pro
     const topic = uniqueTopic('s3');
     const bucket = `flowlog-${topic.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 60);
     const kafka = kafkaClient();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
-    await admin.disconnect();
+    await createTopic(topic, 2);
     const config = writeConfig(
       dir,
       `sources:
