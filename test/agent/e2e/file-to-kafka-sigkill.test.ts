@@ -8,7 +8,7 @@ import { SeqReader, SeqWriter } from '../../helpers/seq-lines.js';
 import { agentConfig, cleanup, LINES, tmp, track } from './fixture.js';
 
 describe.skipIf(kafkaSkip())('agent: file → spool → Kafka under SIGKILL', () => {
-  it('loses nothing when the agent is killed with SIGKILL 10 times while lines are written and rotated', { timeout: 300_000 }, async () => {
+  it('loses nothing when the agent is killed with SIGKILL 10 times while lines are written and rotated', { timeout: 600_000 }, async () => {
     const n = Math.min(LINES, 60_000);
     const dir = tmp();
     const topic = uniqueTopic('e2e-kill');
