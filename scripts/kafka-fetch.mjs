@@ -1,43 +1,17 @@
 #!/usr/bin/env node
 // Resolves the Apache Kafka broker jars (test/kafka/pom.xml) from Maven Central into .cache/kafka/lib.
-// Idempotent: a complete cache (marker file) is reused. Exit 0 on success, 1 with the reason on stderr.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Idempotent: a complete cache is reused. Exit 0 on success, 1 with the reason on stderr.
+import { join } from 'node:path';
+import { fetchJars, root, runAsScript } from './maven-fetch.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const pom = join(root, 'test', 'kafka', 'pom.xml');
 const lib = join(root, '.cache', 'kafka', 'lib');
-const marker = join(lib, '.complete');
 
 export function kafkaLibDir() {
   return lib;
 }
 
 export function fetchKafka({ quiet = false } = {}) {
-  const pomText = readFileSync(pom, 'utf8');
-  if (existsSync(marker) && readFileSync(marker, 'utf8') === pomText) return lib;
-  const mvn = spawnSync('mvn', ['-v'], { stdio: 'ignore' });
-  if (mvn.error || mvn.status !== 0) throw new Error('Maven (mvn) is not installed: apt-get install -y maven');
-  rmSync(lib, { recursive: true, force: true });
-  mkdirSync(lib, { recursive: true });
-  if (!quiet) process.stderr.write('flowlog setup: fetching Apache Kafka 4.3.1 from Maven Central into .cache/kafka/lib ...\n');
-  const r = spawnSync(
-    'mvn',
-    ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime'],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  if (r.status !== 0) throw new Error(`mvn dependency:copy-dependencies failed (exit ${r.status}); see the output above`);
-  writeFileSync(marker, pomText);
-  return lib;
+  return fetchJars({ pom: join(root, 'test', 'kafka', 'pom.xml'), lib, label: 'Apache Kafka 4.3.1', quiet });
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  try {
-    console.log(fetchKafka());
-  } catch (e) {
-    console.error(String(e.message ?? e));
-    process.exit(1);
-  }
-}
+runAsScript(import.meta.url, fetchKafka);
