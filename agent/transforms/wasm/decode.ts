@@ -66,9 +66,28 @@ function value(type: number, text: string): AttrValue {
   }
 }
 
+/** A pure filter's result (every status keep or drop, no edits): one pass, the kept array directly.
+ *  Returns null when some status is anything else, and the general path then decides. */
+function keepOrDrop(events: readonly LogEvent[], statuses: Uint8Array, counts: DecodeCounts): LogEvent[] | null {
+  const n = events.length;
+  const kept: LogEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = statuses[i]!;
+    if (s === STATUS_KEEP) kept.push(events[i]!);
+    else if (s !== STATUS_DROP) return null;
+  }
+  counts.kept += kept.length;
+  counts.dropped += n - kept.length;
+  return kept;
+}
+
 export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts: DecodeCounts): LogEvent[] {
   const n = events.length;
   if (r.statuses.length < n) throw abiError(`module returned ${r.statuses.length} statuses for ${n} records`);
+  if (r.output.length === 0) {
+    const fast = keepOrDrop(events, r.statuses, counts);
+    if (fast) return fast;
+  }
   const result: (LogEvent | null)[] = new Array(n);
   let anyModified = false;
   for (let i = 0; i < n; i++) {
