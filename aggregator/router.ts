@@ -21,6 +21,8 @@ export interface RejectedRecord {
 export interface SinkPort {
   name: string;
   send(batch: AggBatch): Promise<unknown>;
+  /** The sink reads undecoded message values (`AggBatch.raw`) when it gets a whole source batch. */
+  acceptsRaw?: boolean;
 }
 
 /** Per sink: undefined = every record; otherwise the OR of its routes' conditions. */
@@ -46,15 +48,26 @@ export function sinkMatchers(routes: RoutesConfig | undefined, sinks: string[]):
 }
 
 export class Router {
+  /** Whether batches must be decoded before routing: a sink has a condition, or takes only events. */
+  private readonly needEvents: boolean;
+
   constructor(
     private readonly sinks: SinkPort[],
     private readonly matchers: Map<string, Matcher | undefined>,
     private readonly onRejected: (records: RejectedRecord[]) => Promise<void>,
     private readonly counters: { routed: (sink: string, n: number) => void; unrouted: (n: number) => void },
-  ) {}
+  ) {
+    this.needEvents = sinks.some((p) => !p.acceptsRaw || matchers.get(p.name) !== undefined);
+  }
 
-  /** Sends the batch's records to their sinks (awaiting each sink's bounded input); `batch.ack` fires once all are settled. */
+  /**
+   * Sends the batch's records to their sinks (awaiting each sink's bounded input); `batch.ack` fires once
+   * all are settled. When every sink takes the whole batch and reads raw values, the batch is passed on
+   * undecoded (its `events` fill in only if a sink calls `decode()`).
+   */
   async route(batch: AggBatch): Promise<void> {
+    if (this.needEvents) batch.decode?.();
+    const raw = this.needEvents ? undefined : batch.raw;
     const subs: { port: SinkPort; events: LogEvent[]; offsets: number[]; times: number[]; bytes: number }[] = [];
     const n = batch.events.length;
     const perEventBytes = n > 0 ? (batch.bytes ?? 0) / n : 0;
@@ -104,9 +117,12 @@ export class Router {
     for (const s of subs) {
       let acked = false;
       const local: RejectedRecord[] = [];
+      // a whole-batch sub shares the batch's arrays, so decode() fills them for it too
+      const whole = raw !== undefined && s.events === batch.events;
       const sub: AggBatch = {
         events: s.events,
         bytes: s.bytes,
+        ...(whole ? { raw, decode: batch.decode } : {}),
         origin: batch.origin ? { topic: batch.origin.topic, partition: batch.origin.partition, offsets: s.offsets, kafkaTimes: s.times } : undefined,
         rejectEvent: (i, reason) => {
           local.push({ event: s.events[i]!, topic: batch.origin?.topic, partition: batch.origin?.partition, offset: s.offsets[i], sink: s.port.name, reason });
@@ -116,13 +132,14 @@ export class Router {
           acked = true;
           if (status === 'rejected') {
             // the whole sub-batch failed for good: every record not already rejected one by one
+            if (whole) batch.decode?.();
             const already = new Set(local.map((r) => r.event));
             for (let i = 0; i < s.events.length; i++) {
               if (!already.has(s.events[i]!)) local.push({ event: s.events[i]!, topic: batch.origin?.topic, partition: batch.origin?.partition, offset: s.offsets[i], sink: s.port.name, reason: err?.message ?? 'rejected' });
             }
           }
           rejected.push(...local);
-          this.counters.routed(s.port.name, s.events.length);
+          this.counters.routed(s.port.name, s.events.length || (whole ? (raw.eventCount ?? 0) : 0));
           settle();
         },
       };
@@ -130,3 +147,4 @@ export class Router {
     }
   }
 }
+

@@ -40,9 +40,11 @@ export async function runAggregator(cfg: LoadedConfig, opts: RuntimeOptions): Pr
 
   const sinkAbort = new AbortController();
   const sinkChannels = new Map<string, Channel<AggBatch>>();
+  const rawSinks = new Set<string>();
   const sinkRuns: Promise<void>[] = [];
   for (const c of sinkCfgs) {
-    const sink = c.def.build(c.options, env) as Sink;
+    const sink = c.def.build(c.options, env) as Sink & { acceptsRaw?: boolean };
+    if (sink.acceptsRaw === true) rawSinks.add(c.name);
     const ch = new Channel<AggBatch>({ capacity: 64 });
     sinkChannels.set(c.name, ch);
     sinkRuns.push(
@@ -63,7 +65,7 @@ export async function runAggregator(cfg: LoadedConfig, opts: RuntimeOptions): Pr
     if (!(source instanceof KafkaSource)) throw new FlowlogError('CONFIG_INVALID', `${cfg.file}: source ${c.name}: the aggregator reads only kafka sources`);
     const ports: SinkPort[] = sinkCfgs
       .filter((s) => s.inputs.includes(c.name))
-      .map((s) => ({ name: s.name, send: (b: AggBatch) => sinkChannels.get(s.name)!.send(b) }));
+      .map((s) => ({ name: s.name, acceptsRaw: rawSinks.has(s.name), send: (b: AggBatch) => sinkChannels.get(s.name)!.send(b) }));
     const onRejected = async (records: RejectedRecord[]) => {
       const dlq = source.deadLetter();
       await dlq?.send(

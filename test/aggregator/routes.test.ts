@@ -82,3 +82,49 @@ describe('router', () => {
     ]);
   });
 });
+
+describe('router with undecoded batches', () => {
+  function rawBatch(decoded: { n: number }): AggBatch {
+    const events: LogEvent[] = [];
+    const offsets: number[] = [];
+    return {
+      events,
+      origin: { topic: 't', partition: 0, offsets, kafkaTimes: [] },
+      raw: { values: [Buffer.from('{"body":"a"}\n{"body":"b"}\n')], offsets: [4], timestamps: [1], counted: () => {} },
+      decode: () => {
+        if (decoded.n++) return;
+        events.push(ev('a', 9), ev('b', 17));
+        offsets.push(4, 4);
+      },
+    };
+  }
+  const port = (name: string, got: AggBatch[], acceptsRaw: boolean): SinkPort => ({ name, acceptsRaw, send: async (b) => void got.push(b) });
+
+  it('passes a batch on undecoded when every sink takes it whole and reads raw values', async () => {
+    const got: AggBatch[] = [];
+    const decoded = { n: 0 };
+    const router = new Router([port('cold', got, true)], sinkMatchers(undefined, ['cold']), async () => {}, { routed: () => {}, unrouted: () => {} });
+    await router.route(rawBatch(decoded));
+    expect(decoded.n).toBe(0);
+    expect(got[0]!.raw?.values).toHaveLength(1);
+    // a sink that falls back to events decodes into the arrays the sub-batch shares
+    got[0]!.decode!();
+    expect(got[0]!.events.map((e) => e.body)).toEqual(['a', 'b']);
+    expect(got[0]!.origin!.offsets).toEqual([4, 4]);
+  });
+
+  it('decodes before routing when a sink has a condition or takes only events', async () => {
+    for (const [routes, acceptsRaw] of [
+      [{ errors: { condition: { severity_at_least: 'error' }, sinks: ['cold'] } }, true],
+      [{}, false],
+    ] as const) {
+      const got: AggBatch[] = [];
+      const decoded = { n: 0 };
+      const router = new Router([port('cold', got, acceptsRaw)], sinkMatchers(routesSchema.parse(routes), ['cold']), async () => {}, { routed: () => {}, unrouted: () => {} });
+      await router.route(rawBatch(decoded));
+      expect(decoded.n).toBe(1);
+      expect(got[0]!.raw).toBeUndefined();
+      expect(got[0]!.events.map((e) => e.body)).toEqual(acceptsRaw ? ['b'] : ['a', 'b']);
+    }
+  });
+});

@@ -1,5 +1,6 @@
 // The cold sink: Kafka records → Hive-partitioned Parquet files, exactly once across restarts.
-// Records are buffered (writer.ts) and written out together when the buffer reaches max_file_bytes,
+// Records are buffered (writer.ts) — whole source batches straight from their NDJSON message values
+// by DuckDB (bulk.ts), the rest record by record — and written out together when the buffer reaches max_file_bytes,
 // when its oldest record is max_file_age_ms old, or on shutdown. A flush holds the catalog's write
 // lock, drops buffered records whose Kafka offsets the catalog already covers, writes the files to
 // staging, commits them (pending) with the new offsets in one transaction, publishes them, and only
@@ -53,6 +54,8 @@ export class ArchiveSink implements Sink {
   private unpublished: StagedFile[] = [];
   private lock: Promise<void> = Promise.resolve();
   private healthy_ = true;
+  /** Takes whole source batches as raw NDJSON values (bulk.ts); decodes them only when it must. */
+  readonly acceptsRaw = true;
 
   constructor(
     private readonly cfg: ArchiveConfig,
@@ -107,6 +110,14 @@ export class ArchiveSink implements Sink {
         const batch = b as AggBatch;
         await serial(async () => {
           const origin = batch.origin;
+          if (await this.appendRaw(batch, origin, written)) {
+            this.waiting.push(batch);
+            if (buffer.bytes >= this.cfg.max_file_bytes) await flush('size');
+            else if (buffer.rows === 0 && this.unpublished.length === 0) this.ackAll();
+            return;
+          }
+          // the per-record path
+          batch.decode?.();
           const sizes = batch.events.map(estimateBytes);
           const drop = new Uint8Array(batch.events.length);
           for (let i = 0; i < sizes.length; i++) {
@@ -149,6 +160,27 @@ export class ArchiveSink implements Sink {
   }
 
   private published: () => void = () => {};
+
+  /**
+   * The bulk path: a whole source batch not yet decoded, none of its offsets archived before. False
+   * when the per-record path must take it (nothing was buffered then).
+   */
+  private async appendRaw(batch: AggBatch, origin: AggBatch['origin'], written: { inc(n: number): void }): Promise<boolean> {
+    const raw = batch.raw;
+    if (!raw || !origin || batch.events.length > 0 || raw.values.length === 0) return false;
+    const key = `${origin.topic}\u0000${origin.partition}`;
+    const next = this.next.get(key) ?? this.catalog!.nextOffset(origin.topic, origin.partition);
+    this.next.set(key, next);
+    // offsets already archived (a restart or another process): the per-record path counts what it skips
+    if (raw.offsets[0]! < next) return false;
+    const before = this.buffer!.rows;
+    if (!(await this.buffer!.appendRaw(origin.topic, origin.partition, raw, () => true))) return false;
+    const n = this.buffer!.rows - before;
+    raw.counted(n);
+    written.inc(n);
+    this.next.set(key, raw.offsets[raw.offsets.length - 1]! + 1);
+    return true;
+  }
 
   private ackAll(): void {
     const w = this.waiting;

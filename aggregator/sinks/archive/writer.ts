@@ -13,10 +13,11 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { LogEvent } from '../../../core/event.js';
 import { FlowlogError } from '../../../core/errors.js';
-import type { KafkaOrigin } from '../../types.js';
+import type { KafkaOrigin, RawMessages } from '../../types.js';
 import type { ArchiveConfig } from './config.js';
 import type { FileEntry } from './catalog.js';
 import { bucketTimeMs, columnName, dtHour, partitionValue } from './partition.js';
+import { BulkLoader } from './bulk.js';
 
 export interface StagedFile extends Omit<FileEntry, 'staging'> {
   /** Absolute path of the staged file. */
@@ -53,6 +54,8 @@ export class ParquetBuffer {
       memory_limit: cfg.memory_limit,
       threads: String(cfg.threads),
       temp_directory: tmpDir,
+      // the bulk path numbers read_json's rows in file order
+      preserve_insertion_order: 'true',
     });
     const conn = await db.connect();
     const b = new ParquetBuffer(cfg, db, conn);
@@ -76,7 +79,25 @@ export class ParquetBuffer {
     ];
     await conn.run(`CREATE TABLE buf (${cols.join(', ')})`);
     b.appender = await conn.createAppender('buf');
+    if (BulkLoader.supports(cfg)) b.bulk = new BulkLoader(conn, cfg, tmpDir);
     return b;
+  }
+
+  private bulk?: BulkLoader;
+
+  /**
+   * Appends the kept messages of one Kafka partition in bulk (bulk.ts). False when they must take the
+   * per-record path instead (nothing was appended then).
+   */
+  async appendRaw(topic: string, partition: number, raw: RawMessages, keep: (i: number) => boolean): Promise<boolean> {
+    if (!this.bulk) return false;
+    this.appender.flushSync();
+    const n = await this.bulk.load(topic, partition, raw, keep);
+    if (n === null) return false;
+    if (n > 0 && this.rows === 0) this.oldestMs = Date.now();
+    this.rows += n;
+    for (let i = 0; i < raw.values.length; i++) if (keep(i)) this.bytes += raw.values[i]!.length;
+    return true;
   }
 
   /** Appends events (all from one Kafka partition when `origin` is set), skipping indexes in `skip`. */
@@ -217,6 +238,12 @@ export class ParquetBuffer {
       });
     }
     return out;
+  }
+
+  /** The buffered rows in insertion order, as JS values (tests compare the bulk and per-record paths with it). */
+  async dump(): Promise<unknown[][]> {
+    this.appender.flushSync();
+    return (await this.conn.runAndReadAll('SELECT * FROM buf')).getRowsJS();
   }
 
   async clear(): Promise<void> {

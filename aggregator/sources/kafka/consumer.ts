@@ -1,6 +1,8 @@
 // The aggregator's Kafka source: a kafkajs consumer group over topics or /regex/ patterns. Each
-// fetched partition batch is decoded (both framings, core/codec.ts) into one AggBatch whose ack moves
-// that partition's commit point (offsets.ts); offsets are committed explicitly (autoCommit off) only
+// fetched partition batch becomes one AggBatch whose ack moves that partition's commit point
+// (offsets.ts). It carries the message values undecoded (`raw`); `decode()` turns them into events
+// (both framings, core/codec.ts) when the router or a sink needs events — the archive takes the values
+// in bulk instead (sinks/archive/bulk.ts); offsets are committed explicitly (autoCommit off) only
 // for batches every sink acknowledged. Bytes in flight past `max_inflight_bytes` pause the partition
 // being read; they resume once sinks are down to half. Undecodable records go to the dead letter.
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
@@ -12,6 +14,47 @@ import { DeadLetterQueue, type DeadLetter } from '../../dead-letter.js';
 import { OffsetTracker } from '../../offsets.js';
 import type { AggBatch } from '../../types.js';
 import type { KafkaSourceConfig } from './config.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Decodes message values (both framings, core/codec.ts) into the given arrays; returns the dead
+ * letters: empty values and lines that are not JSON events (with their line number).
+ */
+export function decodeValues(
+  values: Buffer[],
+  msgOffsets: number[],
+  timestamps: number[],
+  topic: string,
+  partition: number,
+  events: LogEvent[],
+  offsets: number[],
+  kafkaTimes: number[],
+): DeadLetter[] {
+  const dead: DeadLetter[] = [];
+  for (let m = 0; m < values.length; m++) {
+    const value = values[m]!;
+    const offset = msgOffsets[m]!;
+    if (value.length === 0) {
+      dead.push({ value: '', reason: 'empty message value', topic, partition, offset });
+      continue;
+    }
+    const ts = timestamps[m]!;
+    const r = decodeMessage(value, ts);
+    for (const e of r.events) {
+      events.push(e);
+      offsets.push(offset);
+      kafkaTimes.push(ts);
+    }
+    if (r.errors.length > 0) {
+      const lines = r.errors.length === 1 && r.events.length === 0 ? null : value.toString('utf8').split('\n');
+      for (const err of r.errors) {
+        dead.push({ value: lines ? lines[err.line - 1]! : value, reason: `not a JSON event (line ${err.line}): ${err.reason}`, topic, partition, offset });
+      }
+    }
+  }
+  return dead;
+}
 
 export function topicMatchers(topics: string[]): (string | RegExp)[] {
   return topics.map((t) => (t.length > 2 && t.startsWith('/') && t.endsWith('/') ? new RegExp(t.slice(1, -1)) : t));
@@ -92,57 +135,56 @@ export class KafkaSource implements Source {
       if (this.stopping || batch.messages.length === 0) return;
       this.inBatch++;
       try {
-        const events: LogEvent[] = [];
-        const offsets: number[] = [];
-        const kafkaTimes: number[] = [];
-        const dead: DeadLetter[] = [];
+        // the message values go downstream undecoded; decode() turns them into events when a stage needs them
+        const values: Buffer[] = [];
+        const msgOffsets: number[] = [];
+        const timestamps: number[] = [];
         let bytes = 0;
         for (const m of batch.messages) {
-          const offset = Number(m.offset);
-          const value = m.value;
-          bytes += value?.length ?? 0;
-          if (!value || value.length === 0) {
-            dead.push({ value: value ?? '', reason: 'empty message value', topic: batch.topic, partition: batch.partition, offset });
-            continue;
-          }
-          const ts = Number(m.timestamp);
-          const r = decodeMessage(value, ts);
-          for (const e of r.events) {
-            events.push(e);
-            offsets.push(offset);
-            kafkaTimes.push(ts);
-          }
-          if (r.errors.length > 0) {
-            const lines = r.errors.length === 1 && r.events.length === 0 ? null : value.toString('utf8').split('\n');
-            for (const err of r.errors) {
-              dead.push({
-                value: lines ? lines[err.line - 1]! : value,
-                reason: `not a JSON event (line ${err.line}): ${err.reason}`,
-                topic: batch.topic,
-                partition: batch.partition,
-                offset,
-              });
-            }
-          }
+          const v = m.value ?? EMPTY;
+          values.push(v);
+          msgOffsets.push(Number(m.offset));
+          timestamps.push(Number(m.timestamp));
+          bytes += v.length;
         }
         if (!isRunning() || isStale()) return;
         const lastOffset = Number(batch.lastOffset());
-        received.inc(events.length);
         bytesIn.inc(bytes);
         const pending = this.tracker.add(batch.topic, batch.partition, lastOffset, bytes);
-        let waits = dead.length > 0 ? 2 : 1;
+        let waits = 1;
         const done = () => {
           if (--waits > 0) return;
           this.tracker.complete(batch.topic, batch.partition, pending);
           maybeResume();
         };
-        if (dead.length > 0) {
-          dlq.send(dead).then(done, (e) => log.error('dead-letter send failed for good', { error: describeError(e) }));
-        }
+        const events: LogEvent[] = [];
+        const offsets: number[] = [];
+        const kafkaTimes: number[] = [];
+        let decoded = false;
+        const decode = () => {
+          if (decoded) return;
+          decoded = true;
+          const dead = decodeValues(values, msgOffsets, timestamps, batch.topic, batch.partition, events, offsets, kafkaTimes);
+          received.inc(events.length);
+          if (dead.length > 0) {
+            waits++;
+            dlq.send(dead).then(done, (e) => log.error('dead-letter send failed for good', { error: describeError(e) }));
+          }
+        };
         const agg: AggBatch = {
           events,
           bytes,
           origin: { topic: batch.topic, partition: batch.partition, offsets, kafkaTimes },
+          raw: {
+            values,
+            offsets: msgOffsets,
+            timestamps,
+            counted(n) {
+              this.eventCount = n;
+              received.inc(n);
+            },
+          },
+          decode,
           ack: (status, err) => {
             // rejected records were dead-lettered by the router before this ack; anything else is a bug
             if (status !== 'delivered') log.warn('batch settled without delivery', { status, error: err?.message, topic: batch.topic, partition: batch.partition });

@@ -1,0 +1,221 @@
+// The archive's bulk path: a Kafka batch's message values (NDJSON as the agent writes it, one or many
+// events per message) go to DuckDB as they are: written to one temporary NDJSON file and parsed by
+// DuckDB's `read_json` (multi-threaded C++), then turned into the buffer's rows by one INSERT ... SELECT.
+// No event is decoded in JavaScript. It produces exactly the rows the per-record path (core/codec.ts →
+// ParquetBuffer.append) produces, or refuses the batch, which then takes the per-record path:
+//
+// - the SQL accepts only rows whose meaning is unambiguous (string body; timestamps absent, null or
+//   strict RFC 3339; severity_number an integer; attribute values strings, booleans or integers within
+//   ±2^53 under distinct non-index keys; no backslash escapes in attributes). Any other row raises an
+//   error inside the INSERT, which rolls the whole statement back.
+// - DuckDB's JSON parser accepts NaN, Infinity and trailing commas, which JSON.parse rejects (those
+//   records are dead-lettered by the per-record path): a message containing them is refused up front.
+// - a line DuckDB cannot parse fails the read; dead letters need the per-record path's line numbers.
+//
+// Kafka offsets and timestamps ride along as marker lines before each message; rows are numbered in
+// file order (insertion order is preserved) and take the last marker's values. The markers are checked
+// (count and order) before the rows are used.
+import { closeSync, openSync, rmSync, writevSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { RawMessages } from '../../types.js';
+import type { ArchiveConfig } from './config.js';
+import { columnName, NULL_PARTITION } from './partition.js';
+
+
+const OFF = '__flowlog_kafka_offset';
+const TS = '__flowlog_kafka_ts';
+/** What DuckDB accepts but JSON.parse does not (outside strings; inside them it only costs a fallback). */
+const LAX_JSON = /NaN|Infinity|,[ \t\r\n]*[}\]]/;
+
+const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** Loads the temporary NDJSON file into raw_in with a row number (file order). */
+const SQL_LOAD = (file: string, maxObject: number) => `
+  CREATE OR REPLACE TEMP TABLE raw_in AS
+  SELECT row_number() OVER () AS rn, *
+  FROM read_json(${lit(file)}, format = 'newline_delimited', maximum_object_size = ${maxObject},
+    columns = {${OFF}: 'BIGINT', ${TS}: 'BIGINT', timestamp: 'JSON', observed_timestamp: 'JSON',
+               severity_text: 'JSON', severity_number: 'JSON', body: 'JSON', attributes: 'JSON'})`;
+
+/** Markers: how many, and how many are out of order (must be 0). */
+const SQL_MARKERS = `
+  SELECT count(*)::INTEGER, count(*) FILTER (WHERE o <= p)::INTEGER
+  FROM (SELECT ${OFF} AS o, lag(${OFF}) OVER (ORDER BY rn) AS p FROM raw_in WHERE ${OFF} IS NOT NULL)`;
+
+const SQL_DROP = 'DROP TABLE IF EXISTS raw_in';
+
+// RFC 3339 as the bulk path reads it (anything else takes the per-record path)
+const RFC3339 = String.raw`\d{4}-\d\d-\d\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)`;
+// Attributes as DuckDB re-serializes them (minified) whose values are strings, booleans or integers
+// of at most 15 digits; no backslash is allowed, so a '"' always delimits a string.
+const SIMPLE_OBJECT = String.raw`\{("[^"]*":("[^"]*"|true|false|-?[1-9][0-9]{0,14}|0)(,"[^"]*":("[^"]*"|true|false|-?[1-9][0-9]{0,14}|0))*)?\}`;
+// keys JavaScript objects order differently (array indexes) or treat specially
+const ODD_KEY = String.raw`[{,]"(0|[1-9][0-9]*|__proto__)":`;
+
+const SQL_MACROS = `
+  CREATE OR REPLACE TEMP MACRO flowlog_frac9(s, zlen) AS
+    CASE WHEN substr(s, 20, 1) = '.' THEN rpad(substr(s, 21, length(s) - 20 - zlen), 9, '0') ELSE '000000000' END;
+  CREATE OR REPLACE TEMP MACRO flowlog_zone_us(s) AS
+    CASE WHEN right(s, 1) = 'Z' THEN 0
+         ELSE (CASE WHEN substr(s, -6, 1) = '-' THEN -1 ELSE 1 END)
+              * (CAST(substr(s, -5, 2) AS BIGINT) * 60 + CAST(substr(s, -2, 2) AS BIGINT)) * 60000000 END;
+  -- [µs since the epoch, ns within the µs] of a string matching RFC3339 (µs NULL when no such day)
+  CREATE OR REPLACE TEMP MACRO flowlog_ts_us(s) AS
+    epoch_us(TRY_CAST(substr(s, 1, 10) || ' ' || substr(s, 12, 8) AS TIMESTAMP))
+    + CAST(substr(flowlog_frac9(s, CASE WHEN right(s, 1) = 'Z' THEN 1 ELSE 6 END), 1, 6) AS BIGINT) - flowlog_zone_us(s);
+  CREATE OR REPLACE TEMP MACRO flowlog_ts_ns(s) AS
+    CAST(substr(flowlog_frac9(s, CASE WHEN right(s, 1) = 'Z' THEN 1 ELSE 6 END), 7, 3) AS INTEGER);
+  CREATE OR REPLACE TEMP MACRO flowlog_attrs_ok(a) AS
+    a IS NULL OR (NOT contains(a::VARCHAR, '\\') AND regexp_full_match(a::VARCHAR, ${lit(SIMPLE_OBJECT)})
+                  AND NOT regexp_matches(a::VARCHAR, ${lit(ODD_KEY)})
+                  AND len(list_distinct(json_keys(a))) = len(json_keys(a)));
+  CREATE OR REPLACE TEMP MACRO flowlog_pv_clean(v) AS
+    left(regexp_replace(regexp_replace(v, '[\\x{10000}-\\x{10FFFF}]', '__', 'g'), '[^A-Za-z0-9._-]', '_', 'g'), 100);
+  CREATE OR REPLACE TEMP MACRO flowlog_dt(ms) AS
+    lpad(year(make_timestamp(least(greatest(ms, -62167219200000), 253402300799999) * 1000))::VARCHAR, 4, '0')
+    || strftime(make_timestamp(least(greatest(ms, -62167219200000), 253402300799999) * 1000), '-%m-%d|%H')`;
+
+export class BulkLoader {
+  private seq = 0;
+  private ready = false;
+  private readonly insertSql: string;
+
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly cfg: ArchiveConfig,
+    private readonly tmpDir: string,
+  ) {
+    this.insertSql = buildInsert(cfg);
+  }
+
+  /** Whether the configuration lets the bulk path produce the same rows (attribute names usable as JSON paths). */
+  static supports(cfg: ArchiveConfig): boolean {
+    return [...cfg.columns, ...cfg.partition_by.map((p) => p.attribute)].every((a) => !/["\\']/.test(a));
+  }
+
+  /**
+   * Appends the messages `keep` selects to the buffer table. Returns the rows appended, or null when
+   * the batch must take the per-record path (nothing was appended then).
+   */
+  async load(topic: string, partition: number, raw: RawMessages, keep: (i: number) => boolean): Promise<number | null> {
+    const maxLine = (this.cfg.max_record_bytes - 128) / 1.5; // a line this long may estimate above max_record_bytes
+    const parts: Buffer[] = [];
+    let messages = 0;
+    for (let i = 0; i < raw.values.length; i++) {
+      if (!keep(i)) continue;
+      const v = raw.values[i]!;
+      if (v.length === 0 || v.length > maxLine || LAX_JSON.test(v.toString('latin1'))) return null;
+      parts.push(Buffer.from(`{"${OFF}":${raw.offsets[i]},"${TS}":${Math.trunc(raw.timestamps[i]!)}}\n`), v);
+      if (v[v.length - 1] !== 10) parts.push(NEWLINE);
+      messages++;
+    }
+    if (messages === 0) return 0;
+    if (!this.ready) {
+      await this.conn.run(SQL_MACROS);
+      this.ready = true;
+    }
+    const file = join(this.tmpDir, `bulk-${this.seq++}.ndjson`);
+    try {
+      writeAll(file, parts);
+    } catch {
+      // e.g. a full disk: the per-record path buffers in memory (and the flush reports the disk)
+      rmSync(file, { force: true });
+      return null;
+    }
+    try {
+      let maxObject = 16 * 1024 * 1024;
+      for (const p of parts) if (p.length > maxObject) maxObject = p.length + 1;
+      try {
+        await this.conn.run(SQL_LOAD(file, maxObject));
+      } catch {
+        return null; // not JSON DuckDB can read: the per-record path finds and dead-letters the lines
+      }
+      const [count, disorder] = (await this.conn.runAndReadAll(SQL_MARKERS)).getRows()[0] as [number, number];
+      if (count !== messages || disorder !== 0) return null;
+      try {
+        const r = await this.conn.run(this.insertSql, [topic, partition]);
+        return Number(r.rowsChanged);
+      } catch {
+        return null; // a row outside what the bulk path reproduces exactly (the statement rolled back)
+      }
+    } finally {
+      rmSync(file, { force: true });
+      await this.conn.run(SQL_DROP).catch(() => {});
+    }
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+function writeAll(file: string, parts: Buffer[]): void {
+  const fd = openSync(file, 'w', 0o600);
+  try {
+    for (let i = 0; i < parts.length; i += 1000) {
+      const chunk = parts.slice(i, i + 1000);
+      let want = 0;
+      for (const p of chunk) want += p.length;
+      let done = writevSync(fd, chunk);
+      // short writes are rare for regular files; finish them one buffer at a time
+      if (done < want) {
+        const rest = Buffer.concat(chunk).subarray(done);
+        while (done < want) done += writevSync(fd, [rest.subarray(done - (want - rest.length))]);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** INSERT INTO buf (the ParquetBuffer's table, same column order) from raw_in; $1 topic, $2 partition. */
+function buildInsert(cfg: ArchiveConfig): string {
+  const paths = `[${cfg.columns.map((a) => lit(`$."${a}"`)).join(', ')}]`;
+  const partPaths = `[${cfg.partition_by.map((p) => lit(`$."${p.attribute}"`)).join(', ')}]`;
+  const patch = lit(JSON.stringify(Object.fromEntries(cfg.columns.map((a) => [a, null]))));
+  const notSimple = "error('flowlog bulk: a record the bulk path does not reproduce')";
+  return `
+  INSERT INTO buf
+  WITH m AS (
+    SELECT rn, ${OFF} AS marker,
+      last_value(${OFF} IGNORE NULLS) OVER w AS k_off,
+      last_value(${TS} IGNORE NULLS) OVER w AS k_ts,
+      timestamp->>'$' AS ts, json_type(timestamp) AS ts_t,
+      observed_timestamp->>'$' AS ots, json_type(observed_timestamp) AS ots_t,
+      severity_text, severity_number, json_type(severity_number) AS sn_t, body,
+      CASE WHEN json_type(attributes) = 'OBJECT' THEN attributes END AS a
+    FROM raw_in WINDOW w AS (ORDER BY rn ROWS UNBOUNDED PRECEDING)
+  ), p AS (
+    SELECT *,
+      ts_t = 'VARCHAR' AND regexp_full_match(ts, ${lit(RFC3339)}) AS ts_ok,
+      ots_t = 'VARCHAR' AND ots <> ts AND regexp_full_match(ots, ${lit(RFC3339)}) AS ots_ok,
+      CASE WHEN sn_t IS NULL OR sn_t NOT IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN 0 WHEN sn_t <> 'DOUBLE' THEN TRY_CAST(severity_number->>'$' AS INTEGER) END AS sn,
+      ${cfg.columns.length ? `json_extract_string(a, ${paths})` : 'NULL::VARCHAR[]'} AS cols,
+      ${cfg.partition_by.length ? `json_extract_string(a, ${partPaths})` : 'NULL::VARCHAR[]'} AS parts
+    FROM m WHERE marker IS NULL
+  ), e AS (
+    SELECT *,
+      CASE WHEN ts_t IS NULL THEN k_ts * 1000 WHEN ts_ok THEN flowlog_ts_us(ts) END AS t_us,
+      CASE WHEN ts_t IS NULL THEN 0 WHEN ts_ok THEN flowlog_ts_ns(ts) END AS t_ns
+    FROM p
+  ), f AS (
+    SELECT *,
+      CASE WHEN ots_t IS NULL OR ots_t <> 'VARCHAR' OR ots = ts THEN t_us WHEN ots_ok THEN flowlog_ts_us(ots) END AS o_us,
+      CAST(floor(t_us / 1000) AS BIGINT) AS t_ms
+    FROM e
+  ), g AS (
+    SELECT *,
+      string_split(flowlog_dt(CASE WHEN k_ts > 0 AND (t_ms < k_ts - ${cfg.max_past_ms} OR t_ms > k_ts + ${cfg.max_future_ms}) THEN k_ts ELSE t_ms END), '|') AS dh,
+      CASE WHEN a IS NOT NULL THEN json_merge_patch(a, ${patch})::VARCHAR END AS rest
+      ${cfg.partition_by.map((_, i) => `, flowlog_pv_clean(parts[${i + 1}]) AS pv${i}`).join('')}
+    FROM f
+    WHERE CASE WHEN t_us IS NOT NULL AND sn IS NOT NULL AND json_type(body) = 'VARCHAR' AND flowlog_attrs_ok(a) THEN true ELSE ${notSimple} END
+  )
+  SELECT
+    t_us::DOUBLE, t_ns, o_us::DOUBLE, CASE WHEN json_type(severity_text) = 'VARCHAR' THEN severity_text->>'$' ELSE '' END, sn, body->>'$',
+    ${cfg.columns.map((c, i) => `cols[${i + 1}] AS ${q(columnName(c))}, `).join('')}
+    nullif(rest, '{}'),
+    $1, $2, k_off::DOUBLE, dh[1], dh[2]
+    ${cfg.partition_by.map((_, i) => `, CASE WHEN pv${i} IS NULL OR pv${i} IN ('', '.', '..') THEN '${NULL_PARTITION}' ELSE pv${i} END`).join('')}
+  FROM g WHERE o_us IS NOT NULL OR ${notSimple}`;
+}
