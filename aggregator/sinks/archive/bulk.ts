@@ -36,7 +36,7 @@ const SQL_LOAD = (file: string, maxObject: number) => `
   CREATE OR REPLACE TEMP TABLE raw_in AS
   SELECT row_number() OVER () AS rn, *
   FROM read_json(${lit(file)}, format = 'newline_delimited', maximum_object_size = ${maxObject},
-    columns = {${OFF}: 'BIGINT', ${TS}: 'BIGINT', timestamp: 'JSON', observed_timestamp: 'JSON',
+    columns = {${OFF}: 'BIGINT', ${TS}: 'BIGINT', timestamp: 'VARCHAR', observed_timestamp: 'VARCHAR',
                severity_text: 'JSON', severity_number: 'JSON', body: 'JSON', attributes: 'JSON'})`;
 
 /** Markers: how many, and how many are out of order (must be 0). */
@@ -62,20 +62,24 @@ const SQL_MACROS = `
          ELSE (CASE WHEN substr(s, -6, 1) = '-' THEN -1 ELSE 1 END)
               * (CAST(substr(s, -5, 2) AS BIGINT) * 60 + CAST(substr(s, -2, 2) AS BIGINT)) * 60000000 END;
   -- [µs since the epoch, ns within the µs] of a string matching RFC3339 (µs NULL when no such day)
+  -- (the common form, 9 fraction digits and Z as the agent writes it, without the string work)
   CREATE OR REPLACE TEMP MACRO flowlog_ts_us(s) AS
-    epoch_us(TRY_CAST(substr(s, 1, 10) || ' ' || substr(s, 12, 8) AS TIMESTAMP))
-    + CAST(substr(flowlog_frac9(s, CASE WHEN right(s, 1) = 'Z' THEN 1 ELSE 6 END), 1, 6) AS BIGINT) - flowlog_zone_us(s);
+    epoch_us(TRY_CAST(substr(s, 1, 19) AS TIMESTAMP))
+    + CASE WHEN length(s) = 30 AND right(s, 1) = 'Z' THEN CAST(substr(s, 21, 6) AS BIGINT)
+           ELSE CAST(substr(flowlog_frac9(s, CASE WHEN right(s, 1) = 'Z' THEN 1 ELSE 6 END), 1, 6) AS BIGINT) - flowlog_zone_us(s) END;
   CREATE OR REPLACE TEMP MACRO flowlog_ts_ns(s) AS
-    CAST(substr(flowlog_frac9(s, CASE WHEN right(s, 1) = 'Z' THEN 1 ELSE 6 END), 7, 3) AS INTEGER);
-  CREATE OR REPLACE TEMP MACRO flowlog_attrs_ok(a) AS
+    CASE WHEN length(s) = 30 AND right(s, 1) = 'Z' THEN CAST(substr(s, 27, 3) AS INTEGER)
+         ELSE CAST(substr(flowlog_frac9(s, CASE WHEN right(s, 1) = 'Z' THEN 1 ELSE 6 END), 7, 3) AS INTEGER) END;
+  CREATE OR REPLACE TEMP MACRO flowlog_attrs_ok(a, keys) AS
     a IS NULL OR (NOT contains(a::VARCHAR, '\\') AND regexp_full_match(a::VARCHAR, ${lit(SIMPLE_OBJECT)})
                   AND NOT regexp_matches(a::VARCHAR, ${lit(ODD_KEY)})
-                  AND len(list_distinct(json_keys(a))) = len(json_keys(a)));
+                  AND len(list_distinct(keys)) = len(keys));
   CREATE OR REPLACE TEMP MACRO flowlog_pv_clean(v) AS
     left(regexp_replace(regexp_replace(v, '[\\x{10000}-\\x{10FFFF}]', '__', 'g'), '[^A-Za-z0-9._-]', '_', 'g'), 100);
   CREATE OR REPLACE TEMP MACRO flowlog_dt(ms) AS
     lpad(year(make_timestamp(least(greatest(ms, -62167219200000), 253402300799999) * 1000))::VARCHAR, 4, '0')
     || strftime(make_timestamp(least(greatest(ms, -62167219200000), 253402300799999) * 1000), '-%m-%d|%H')`;
+
 
 export class BulkLoader {
   private seq = 0;
@@ -180,42 +184,44 @@ function buildInsert(cfg: ArchiveConfig): string {
     SELECT rn, ${OFF} AS marker,
       last_value(${OFF} IGNORE NULLS) OVER w AS k_off,
       last_value(${TS} IGNORE NULLS) OVER w AS k_ts,
-      timestamp->>'$' AS ts, json_type(timestamp) AS ts_t,
-      observed_timestamp->>'$' AS ots, json_type(observed_timestamp) AS ots_t,
+      timestamp AS ts, observed_timestamp AS ots,
       severity_text, severity_number, json_type(severity_number) AS sn_t, body,
       CASE WHEN json_type(attributes) = 'OBJECT' THEN attributes END AS a
     FROM raw_in WINDOW w AS (ORDER BY rn ROWS UNBOUNDED PRECEDING)
   ), p AS (
     SELECT *,
-      ts_t = 'VARCHAR' AND regexp_full_match(ts, ${lit(RFC3339)}) AS ts_ok,
-      ots_t = 'VARCHAR' AND ots <> ts AND regexp_full_match(ots, ${lit(RFC3339)}) AS ots_ok,
+      regexp_full_match(ts, ${lit(RFC3339)}) AS ts_ok,
+      ots <> ts AND regexp_full_match(ots, ${lit(RFC3339)}) AS ots_ok,
+      json_keys(a) AS keys,
       CASE WHEN sn_t IS NULL OR sn_t NOT IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN 0 WHEN sn_t <> 'DOUBLE' THEN TRY_CAST(severity_number->>'$' AS INTEGER) END AS sn,
       ${cfg.columns.length ? `json_extract_string(a, ${paths})` : 'NULL::VARCHAR[]'} AS cols,
       ${cfg.partition_by.length ? `json_extract_string(a, ${partPaths})` : 'NULL::VARCHAR[]'} AS parts
     FROM m WHERE marker IS NULL
   ), e AS (
     SELECT *,
-      CASE WHEN ts_t IS NULL THEN k_ts * 1000 WHEN ts_ok THEN flowlog_ts_us(ts) END AS t_us,
-      CASE WHEN ts_t IS NULL THEN 0 WHEN ts_ok THEN flowlog_ts_ns(ts) END AS t_ns
+      CASE WHEN ts IS NULL THEN k_ts * 1000 WHEN ts_ok THEN flowlog_ts_us(ts) END AS t_us,
+      CASE WHEN ts IS NULL THEN 0 WHEN ts_ok THEN flowlog_ts_ns(ts) END AS t_ns
     FROM p
   ), f AS (
     SELECT *,
-      CASE WHEN ots_t IS NULL OR ots_t <> 'VARCHAR' OR ots = ts THEN t_us WHEN ots_ok THEN flowlog_ts_us(ots) END AS o_us,
+      CASE WHEN ots IS NULL OR ots = ts THEN t_us WHEN ots_ok THEN flowlog_ts_us(ots) END AS o_us,
       CAST(floor(t_us / 1000) AS BIGINT) AS t_ms
     FROM e
   ), g AS (
     SELECT *,
-      string_split(flowlog_dt(CASE WHEN k_ts > 0 AND (t_ms < k_ts - ${cfg.max_past_ms} OR t_ms > k_ts + ${cfg.max_future_ms}) THEN k_ts ELSE t_ms END), '|') AS dh,
+      CASE WHEN k_ts > 0 AND (t_ms < k_ts - ${cfg.max_past_ms} OR t_ms > k_ts + ${cfg.max_future_ms}) THEN flowlog_dt(k_ts)
+           WHEN ts_ok AND right(ts, 1) = 'Z' THEN substr(ts, 1, 10) || '|' || substr(ts, 12, 2)
+           ELSE flowlog_dt(t_ms) END AS dh,
       CASE WHEN a IS NOT NULL THEN json_merge_patch(a, ${patch})::VARCHAR END AS rest
       ${cfg.partition_by.map((_, i) => `, flowlog_pv_clean(parts[${i + 1}]) AS pv${i}`).join('')}
     FROM f
-    WHERE CASE WHEN t_us IS NOT NULL AND sn IS NOT NULL AND json_type(body) = 'VARCHAR' AND flowlog_attrs_ok(a) THEN true ELSE ${notSimple} END
+    WHERE CASE WHEN t_us IS NOT NULL AND sn IS NOT NULL AND json_type(body) = 'VARCHAR' AND flowlog_attrs_ok(a, keys) THEN true ELSE ${notSimple} END
   )
   SELECT
     t_us::DOUBLE, t_ns, o_us::DOUBLE, CASE WHEN json_type(severity_text) = 'VARCHAR' THEN severity_text->>'$' ELSE '' END, sn, body->>'$',
     ${cfg.columns.map((c, i) => `cols[${i + 1}] AS ${q(columnName(c))}, `).join('')}
     nullif(rest, '{}'),
-    $1, $2, k_off::DOUBLE, dh[1], dh[2]
+    $1, $2, k_off::DOUBLE, substr(dh, 1, length(dh) - 3), right(dh, 2)
     ${cfg.partition_by.map((_, i) => `, CASE WHEN pv${i} IS NULL OR pv${i} IN ('', '.', '..') THEN '${NULL_PARTITION}' ELSE pv${i} END`).join('')}
   FROM g WHERE o_us IS NOT NULL OR ${notSimple}`;
 }
