@@ -25,6 +25,7 @@ import { columnName, NULL_PARTITION } from './partition.js';
 
 const OFF = '__flowlog_kafka_offset';
 const TS = '__flowlog_kafka_ts';
+const PART = '__flowlog_kafka_part';
 /** What DuckDB accepts but JSON.parse does not (outside strings; inside them it only costs a fallback). */
 const LAX_JSON = /NaN|Infinity|,[ \t\r\n]*[}\]]/;
 
@@ -36,13 +37,14 @@ const SQL_LOAD = (file: string, maxObject: number) => `
   CREATE OR REPLACE TEMP TABLE raw_in AS
   SELECT row_number() OVER () AS rn, *
   FROM read_json(${lit(file)}, format = 'newline_delimited', maximum_object_size = ${maxObject},
-    columns = {${OFF}: 'BIGINT', ${TS}: 'BIGINT', timestamp: 'VARCHAR', observed_timestamp: 'VARCHAR',
+    columns = {${OFF}: 'BIGINT', ${TS}: 'BIGINT', ${PART}: 'INTEGER', timestamp: 'VARCHAR', observed_timestamp: 'VARCHAR',
                severity_text: 'JSON', severity_number: 'JSON', body: 'JSON', attributes: 'JSON'})`;
 
 /** Markers: how many, and how many are out of order (must be 0). */
 const SQL_MARKERS = `
-  SELECT count(*)::INTEGER, count(*) FILTER (WHERE o <= p)::INTEGER
-  FROM (SELECT ${OFF} AS o, lag(${OFF}) OVER (ORDER BY rn) AS p FROM raw_in WHERE ${OFF} IS NOT NULL)`;
+  SELECT count(*)::INTEGER, count(*) FILTER (WHERE k < pk OR (k = pk AND o <= po))::INTEGER
+  FROM (SELECT ${PART} AS k, ${OFF} AS o, lag(${PART}) OVER w AS pk, lag(${OFF}) OVER w AS po
+        FROM raw_in WHERE ${OFF} IS NOT NULL WINDOW w AS (ORDER BY rn))`;
 
 const SQL_DROP = 'DROP TABLE IF EXISTS raw_in';
 
@@ -81,6 +83,13 @@ const SQL_MACROS = `
     || strftime(make_timestamp(least(greatest(ms, -62167219200000), 253402300799999) * 1000), '-%m-%d|%H')`;
 
 
+/** One Kafka partition's batch. */
+export interface RawBatch {
+  topic: string;
+  partition: number;
+  raw: RawMessages;
+}
+
 export class BulkLoader {
   private seq = 0;
   private ready = false;
@@ -100,20 +109,23 @@ export class BulkLoader {
   }
 
   /**
-   * Appends the messages `keep` selects to the buffer table. Returns the rows appended, or null when
-   * the batch must take the per-record path (nothing was appended then).
+   * Appends all messages of the given batches (several batches make one statement: DuckDB parallelises
+   * per row group of ~122k rows, so small statements leave a core idle). Returns the rows appended,
+   * or null when they must take the per-record path (nothing was appended then).
    */
-  async load(topic: string, partition: number, raw: RawMessages, keep: (i: number) => boolean): Promise<number | null> {
+  async load(batches: RawBatch[]): Promise<number | null> {
     const maxLine = (this.cfg.max_record_bytes - 128) / 1.5; // a line this long may estimate above max_record_bytes
     const parts: Buffer[] = [];
     let messages = 0;
-    for (let i = 0; i < raw.values.length; i++) {
-      if (!keep(i)) continue;
-      const v = raw.values[i]!;
-      if (v.length === 0 || v.length > maxLine || LAX_JSON.test(v.toString('latin1'))) return null;
-      parts.push(Buffer.from(`{"${OFF}":${raw.offsets[i]},"${TS}":${Math.trunc(raw.timestamps[i]!)}}\n`), v);
-      if (v[v.length - 1] !== 10) parts.push(NEWLINE);
-      messages++;
+    for (let b = 0; b < batches.length; b++) {
+      const raw = batches[b]!.raw;
+      for (let i = 0; i < raw.values.length; i++) {
+        const v = raw.values[i]!;
+        if (v.length === 0 || v.length > maxLine || LAX_JSON.test(v.toString('latin1'))) return null;
+        parts.push(Buffer.from(`{"${OFF}":${raw.offsets[i]},"${TS}":${Math.trunc(raw.timestamps[i]!)},"${PART}":${b + 1}}\n`), v);
+        if (v[v.length - 1] !== 10) parts.push(NEWLINE);
+        messages++;
+      }
     }
     if (messages === 0) return 0;
     if (!this.ready) {
@@ -139,7 +151,9 @@ export class BulkLoader {
       const [count, disorder] = (await this.conn.runAndReadAll(SQL_MARKERS)).getRows()[0] as [number, number];
       if (count !== messages || disorder !== 0) return null;
       try {
-        const r = await this.conn.run(this.insertSql, [topic, partition]);
+        const topics = `[${batches.map((b) => lit(b.topic)).join(', ')}]`;
+        const partitions = `[${batches.map((b) => Math.trunc(b.partition)).join(', ')}]::INTEGER[]`;
+        const r = await this.conn.run(this.insertSql.replace('$topics', topics).replace('$partitions', partitions));
         return Number(r.rowsChanged);
       } catch {
         return null; // a row outside what the bulk path reproduces exactly (the statement rolled back)
@@ -172,7 +186,7 @@ function writeAll(file: string, parts: Buffer[]): void {
   }
 }
 
-/** INSERT INTO buf (the ParquetBuffer's table, same column order) from raw_in; $1 topic, $2 partition. */
+/** INSERT INTO buf (the ParquetBuffer's table, same column order) from raw_in; $topics and $partitions are list literals indexed by the markers' part. */
 function buildInsert(cfg: ArchiveConfig): string {
   const paths = `[${cfg.columns.map((a) => lit(`$."${a}"`)).join(', ')}]`;
   const partPaths = `[${cfg.partition_by.map((p) => lit(`$."${p.attribute}"`)).join(', ')}]`;
@@ -184,6 +198,7 @@ function buildInsert(cfg: ArchiveConfig): string {
     SELECT rn, ${OFF} AS marker,
       last_value(${OFF} IGNORE NULLS) OVER w AS k_off,
       last_value(${TS} IGNORE NULLS) OVER w AS k_ts,
+      last_value(${PART} IGNORE NULLS) OVER w AS k_part,
       timestamp AS ts, observed_timestamp AS ots,
       severity_text, severity_number, json_type(severity_number) AS sn_t, body,
       CASE WHEN json_type(attributes) = 'OBJECT' THEN attributes END AS a
@@ -221,7 +236,7 @@ function buildInsert(cfg: ArchiveConfig): string {
     t_us::DOUBLE, t_ns, o_us::DOUBLE, CASE WHEN json_type(severity_text) = 'VARCHAR' THEN severity_text->>'$' ELSE '' END, sn, body->>'$',
     ${cfg.columns.map((c, i) => `cols[${i + 1}] AS ${q(columnName(c))}, `).join('')}
     nullif(rest, '{}'),
-    $1, $2, k_off::DOUBLE, substr(dh, 1, length(dh) - 3), right(dh, 2)
+    ($topics)[k_part], ($partitions)[k_part], k_off::DOUBLE, substr(dh, 1, length(dh) - 3), right(dh, 2)
     ${cfg.partition_by.map((_, i) => `, CASE WHEN pv${i} IS NULL OR pv${i} IN ('', '.', '..') THEN '${NULL_PARTITION}' ELSE pv${i} END`).join('')}
   FROM g WHERE o_us IS NOT NULL OR ${notSimple}`;
 }

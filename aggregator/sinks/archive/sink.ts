@@ -19,6 +19,10 @@ import { LocalStore, type ArchiveStore } from './local.js';
 import { S3Store } from './s3.js';
 import { ParquetBuffer, type StagedFile } from './writer.js';
 import { columnName } from './partition.js';
+import { Channel } from '../../../core/channel.js';
+
+/** Raw bytes of Kafka batches the bulk path loads with one statement at most (the first batch always goes). */
+const BULK_BYTES = 64 * 1024 * 1024;
 
 export function estimateBytes(e: LogEvent): number {
   let n = 96 + e.body.length;
@@ -104,49 +108,34 @@ export class ArchiveSink implements Sink {
     const ageTimer = setInterval(() => {
       if (buffer.rows > 0 && Date.now() - buffer.oldestMs >= this.cfg.max_file_age_ms) void serial(() => (buffer.rows > 0 ? flush('age') : Promise.resolve()));
     }, Math.max(50, Math.min(1000, this.cfg.max_file_age_ms / 4)));
-    const origWritten = written;
+    const counters = { written, skipped, rejected };
+    const appended = async (batches: AggBatch[]) => {
+      this.waiting.push(...batches);
+      if (buffer.bytes >= this.cfg.max_file_bytes) await flush('size');
+      else if (buffer.rows === 0 && this.unpublished.length === 0) this.ackAll();
+    };
     try {
       for await (const b of ctx.input) {
-        const batch = b as AggBatch;
+        // what else is queued goes along: the bulk path takes several batches in one statement
+        const batches = [b as AggBatch, ...(ctx.input instanceof Channel ? (ctx.input.drain() as AggBatch[]) : [])];
         await serial(async () => {
-          const origin = batch.origin;
-          if (await this.appendRaw(batch, origin, written)) {
-            this.waiting.push(batch);
-            if (buffer.bytes >= this.cfg.max_file_bytes) await flush('size');
-            else if (buffer.rows === 0 && this.unpublished.length === 0) this.ackAll();
-            return;
-          }
-          // the per-record path
-          batch.decode?.();
-          const sizes = batch.events.map(estimateBytes);
-          const drop = new Uint8Array(batch.events.length);
-          for (let i = 0; i < sizes.length; i++) {
-            if (sizes[i]! > this.cfg.max_record_bytes) {
-              drop[i] = 1;
-              rejected.inc();
-              batch.rejectEvent?.(i, `record of ~${sizes[i]} bytes exceeds the archive's max_record_bytes (${this.cfg.max_record_bytes})`);
+          for (let i = 0; i < batches.length; ) {
+            const group: AggBatch[] = [];
+            let bytes = 0;
+            while (i < batches.length && bytes < BULK_BYTES && this.bulkEligible(batches[i]!)) {
+              bytes += batches[i]!.bytes ?? 0;
+              group.push(batches[i++]!);
+            }
+            if (group.length > 0 && (await this.appendBulk(group, written))) {
+              await appended(group);
+              continue;
+            }
+            // the per-record path; a refused group's batches try the bulk path alone first
+            for (const batch of group.length > 0 ? group : [batches[i++]!]) {
+              if (!(group.length > 1 && (await this.appendBulk([batch], written)))) this.appendRecords(batch, counters);
+              await appended([batch]);
             }
           }
-          if (origin) {
-            const key = `${origin.topic}\u0000${origin.partition}`;
-            let next = this.next.get(key);
-            if (next === undefined) next = catalog.nextOffset(origin.topic, origin.partition);
-            let max = next - 1;
-            for (let i = 0; i < origin.offsets.length; i++) {
-              const o = origin.offsets[i]!;
-              if (o < next) {
-                if (!drop[i]) skipped.inc();
-                drop[i] = 1;
-              } else if (o > max) max = o;
-            }
-            this.next.set(key, max + 1);
-          }
-          const before = buffer.rows;
-          buffer.append(batch.events, origin, sizes, (i) => drop[i] === 1);
-          origWritten.inc(buffer.rows - before);
-          this.waiting.push(batch);
-          if (buffer.bytes >= this.cfg.max_file_bytes) await flush('size');
-          else if (buffer.rows === 0 && this.unpublished.length === 0) this.ackAll();
         });
       }
       await serial(() => flush('shutdown', true));
@@ -161,25 +150,65 @@ export class ArchiveSink implements Sink {
 
   private published: () => void = () => {};
 
-  /**
-   * The bulk path: a whole source batch not yet decoded, none of its offsets archived before. False
-   * when the per-record path must take it (nothing was buffered then).
-   */
-  private async appendRaw(batch: AggBatch, origin: AggBatch['origin'], written: { inc(n: number): void }): Promise<boolean> {
+  /** Whether the bulk path may take the batch: whole, undecoded, none of its offsets archived before. */
+  private bulkEligible(batch: AggBatch): boolean {
     const raw = batch.raw;
+    const origin = batch.origin;
     if (!raw || !origin || batch.events.length > 0 || raw.values.length === 0) return false;
     const key = `${origin.topic}\u0000${origin.partition}`;
-    const next = this.next.get(key) ?? this.catalog!.nextOffset(origin.topic, origin.partition);
-    this.next.set(key, next);
+    let next = this.next.get(key);
+    if (next === undefined) this.next.set(key, (next = this.catalog!.nextOffset(origin.topic, origin.partition)));
     // offsets already archived (a restart or another process): the per-record path counts what it skips
-    if (raw.offsets[0]! < next) return false;
+    return raw.offsets[0]! >= next;
+  }
+
+  /** The bulk path (bulk.ts) for eligible batches; false when they must take the per-record path (nothing buffered then). */
+  private async appendBulk(batches: AggBatch[], written: { inc(n: number): void }): Promise<boolean> {
     const before = this.buffer!.rows;
-    if (!(await this.buffer!.appendRaw(origin.topic, origin.partition, raw, () => true))) return false;
-    const n = this.buffer!.rows - before;
-    raw.counted(n);
-    written.inc(n);
-    this.next.set(key, raw.offsets[raw.offsets.length - 1]! + 1);
+    const ok = await this.buffer!.appendRaw(batches.map((b) => ({ topic: b.origin!.topic, partition: b.origin!.partition, raw: b.raw! })));
+    if (!ok) return false;
+    written.inc(this.buffer!.rows - before);
+    for (const b of batches) {
+      const raw = b.raw!;
+      this.next.set(`${b.origin!.topic}\u0000${b.origin!.partition}`, raw.offsets[raw.offsets.length - 1]! + 1);
+    }
+    // rows per batch are not counted one by one: the source's counter gets the group's total once
+    batches[0]!.raw!.counted(this.buffer!.rows - before);
+    for (let i = 1; i < batches.length; i++) batches[i]!.raw!.counted(0);
     return true;
+  }
+
+  /** The per-record path: decoded events, oversized records rejected, offsets already archived skipped. */
+  private appendRecords(batch: AggBatch, c: { written: { inc(n: number): void }; skipped: { inc(n?: number): void }; rejected: { inc(n?: number): void } }): void {
+    batch.decode?.();
+    const origin = batch.origin;
+    const buffer = this.buffer!;
+    const sizes = batch.events.map(estimateBytes);
+    const drop = new Uint8Array(batch.events.length);
+    for (let i = 0; i < sizes.length; i++) {
+      if (sizes[i]! > this.cfg.max_record_bytes) {
+        drop[i] = 1;
+        c.rejected.inc();
+        batch.rejectEvent?.(i, `record of ~${sizes[i]} bytes exceeds the archive's max_record_bytes (${this.cfg.max_record_bytes})`);
+      }
+    }
+    if (origin) {
+      const key = `${origin.topic}\u0000${origin.partition}`;
+      let next = this.next.get(key);
+      if (next === undefined) next = this.catalog!.nextOffset(origin.topic, origin.partition);
+      let max = next - 1;
+      for (let i = 0; i < origin.offsets.length; i++) {
+        const o = origin.offsets[i]!;
+        if (o < next) {
+          if (!drop[i]) c.skipped.inc();
+          drop[i] = 1;
+        } else if (o > max) max = o;
+      }
+      this.next.set(key, max + 1);
+    }
+    const before = buffer.rows;
+    buffer.append(batch.events, origin, sizes, (i) => drop[i] === 1);
+    c.written.inc(buffer.rows - before);
   }
 
   private ackAll(): void {

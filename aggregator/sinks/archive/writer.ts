@@ -13,11 +13,11 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { LogEvent } from '../../../core/event.js';
 import { FlowlogError } from '../../../core/errors.js';
-import type { KafkaOrigin, RawMessages } from '../../types.js';
+import type { KafkaOrigin } from '../../types.js';
 import type { ArchiveConfig } from './config.js';
 import type { FileEntry } from './catalog.js';
 import { bucketTimeMs, columnName, dtHour, partitionValue } from './partition.js';
-import { BulkLoader } from './bulk.js';
+import { BulkLoader, type RawBatch } from './bulk.js';
 
 export interface StagedFile extends Omit<FileEntry, 'staging'> {
   /** Absolute path of the staged file. */
@@ -86,17 +86,17 @@ export class ParquetBuffer {
   private bulk?: BulkLoader;
 
   /**
-   * Appends the kept messages of one Kafka partition in bulk (bulk.ts). False when they must take the
-   * per-record path instead (nothing was appended then).
+   * Appends whole Kafka batches in bulk (bulk.ts). False when they must take the per-record path
+   * instead (nothing was appended then).
    */
-  async appendRaw(topic: string, partition: number, raw: RawMessages, keep: (i: number) => boolean): Promise<boolean> {
+  async appendRaw(batches: RawBatch[]): Promise<boolean> {
     if (!this.bulk) return false;
     this.appender.flushSync();
-    const n = await this.bulk.load(topic, partition, raw, keep);
+    const n = await this.bulk.load(batches);
     if (n === null) return false;
     if (n > 0 && this.rows === 0) this.oldestMs = Date.now();
     this.rows += n;
-    for (let i = 0; i < raw.values.length; i++) if (keep(i)) this.bytes += raw.values[i]!.length;
+    for (const b of batches) for (const v of b.raw.values) this.bytes += v.length;
     return true;
   }
 

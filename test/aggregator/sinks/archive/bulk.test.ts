@@ -87,7 +87,7 @@ describe('archive bulk path', () => {
       const kafkaTimes: number[] = [];
       const dead = decodeValues(raw.values, raw.offsets, raw.timestamps, 't', 3, events, offsets, kafkaTimes);
       perRecord.append(events, { topic: 't', partition: 3, offsets, kafkaTimes }, events.map(estimateBytes));
-      const accepted = await bulk.appendRaw('t', 3, raw, () => true);
+      const accepted = await bulk.appendRaw([{ topic: 't', partition: 3, raw }]);
       const got = await bulk.dump();
       const want = await perRecord.dump();
       await bulk.clear();
@@ -99,11 +99,14 @@ describe('archive bulk path', () => {
     });
   }
 
-  it('skips messages the caller does not keep', async () => {
-    const raw: RawMessages = { values: [ev(1), ev(2), ev(3)].map((v) => Buffer.from(v)), offsets: [5, 6, 7], timestamps: [KAFKA_TS, KAFKA_TS, KAFKA_TS], counted: () => {} };
-    expect(await bulk.appendRaw('t', 0, raw, (i) => i !== 1)).toBe(true);
+  it('loads several batches of different partitions in one go, each row with its own topic, partition and offset', async () => {
+    const raw = (offsets: number[]): RawMessages => ({ values: offsets.map((o) => Buffer.from(ev(o) + '\n' + ev(o + 1000))), offsets, timestamps: offsets.map(() => KAFKA_TS), counted: () => {} });
+    expect(await bulk.appendRaw([{ topic: 'a', partition: 0, raw: raw([5, 6]) }, { topic: 'b', partition: 2, raw: raw([1]) }, { topic: 'a', partition: 0, raw: raw([7]) }])).toBe(true);
     const rows = await bulk.dump();
     await bulk.clear();
-    expect(rows.map((r) => r[r.length - 4])).toEqual([5, 7]);
+    const k = cfg.columns.length + 7;
+    expect(rows.map((r) => [r[k], r[k + 1], r[k + 2]])).toEqual([
+      ['a', 0, 5], ['a', 0, 5], ['a', 0, 6], ['a', 0, 6], ['b', 2, 1], ['b', 2, 1], ['a', 0, 7], ['a', 0, 7],
+    ]);
   });
 });
