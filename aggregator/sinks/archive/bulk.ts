@@ -12,9 +12,10 @@
 //   records are dead-lettered by the per-record path): a message containing them is refused up front.
 // - a line DuckDB cannot parse fails the read; dead letters need the per-record path's line numbers.
 //
-// Kafka offsets and timestamps ride along as marker lines before each message; rows are numbered in
-// file order (insertion order is preserved) and take the last marker's values. The markers are checked
-// (count and order) before the rows are used.
+// Kafka offsets, timestamps and the batch (partition) ride along as marker lines before each message;
+// rows are numbered in file order (insertion order is preserved) and take the last marker's values.
+// The statement fails unless the markers come out in the order they were written, and a message
+// containing the marker key is refused, so no event passes for a marker. All of it is one statement.
 import { closeSync, openSync, rmSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -26,27 +27,21 @@ import { columnName, NULL_PARTITION } from './partition.js';
 const OFF = '__flowlog_kafka_offset';
 const TS = '__flowlog_kafka_ts';
 const PART = '__flowlog_kafka_part';
-/** What DuckDB accepts but JSON.parse does not (outside strings; inside them it only costs a fallback). */
-const LAX_JSON = /NaN|Infinity|,[ \t\r\n]*[}\]]/;
+/**
+ * Refused up front: what DuckDB accepts but JSON.parse does not (outside strings; inside them it only
+ * costs a fallback), and the marker keys (an event carrying one would pass for a marker).
+ */
+const REFUSE = /NaN|Infinity|,[ \t\r\n]*[}\]]|__flowlog_kafka_/;
 
 const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** Loads the temporary NDJSON file into raw_in with a row number (file order). */
-const SQL_LOAD = (file: string, maxObject: number) => `
-  CREATE OR REPLACE TEMP TABLE raw_in AS
+/** The temporary NDJSON file's rows, numbered in file order. */
+const SQL_SOURCE = (file: string, maxObject: number) => `
   SELECT row_number() OVER () AS rn, *
   FROM read_json(${lit(file)}, format = 'newline_delimited', maximum_object_size = ${maxObject},
     columns = {${OFF}: 'BIGINT', ${TS}: 'BIGINT', ${PART}: 'INTEGER', timestamp: 'VARCHAR', observed_timestamp: 'VARCHAR',
                severity_text: 'JSON', severity_number: 'JSON', body: 'JSON', attributes: 'JSON'})`;
-
-/** Markers: how many, and how many are out of order (must be 0). */
-const SQL_MARKERS = `
-  SELECT count(*)::INTEGER, count(*) FILTER (WHERE k < pk OR (k = pk AND o <= po))::INTEGER
-  FROM (SELECT ${PART} AS k, ${OFF} AS o, lag(${PART}) OVER w AS pk, lag(${OFF}) OVER w AS po
-        FROM raw_in WHERE ${OFF} IS NOT NULL WINDOW w AS (ORDER BY rn))`;
-
-const SQL_DROP = 'DROP TABLE IF EXISTS raw_in';
 
 // RFC 3339 as the bulk path reads it (anything else takes the per-record path)
 const RFC3339 = String.raw`\d{4}-\d\d-\d\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)`;
@@ -121,7 +116,7 @@ export class BulkLoader {
       const raw = batches[b]!.raw;
       for (let i = 0; i < raw.values.length; i++) {
         const v = raw.values[i]!;
-        if (v.length === 0 || v.length > maxLine || LAX_JSON.test(v.toString('latin1'))) return null;
+        if (v.length === 0 || v.length > maxLine || REFUSE.test(v.toString('latin1'))) return null;
         parts.push(Buffer.from(`{"${OFF}":${raw.offsets[i]},"${TS}":${Math.trunc(raw.timestamps[i]!)},"${PART}":${b + 1}}\n`), v);
         if (v[v.length - 1] !== 10) parts.push(NEWLINE);
         messages++;
@@ -143,24 +138,17 @@ export class BulkLoader {
     try {
       let maxObject = 16 * 1024 * 1024;
       for (const p of parts) if (p.length > maxObject) maxObject = p.length + 1;
-      try {
-        await this.conn.run(SQL_LOAD(file, maxObject));
-      } catch {
-        return null; // not JSON DuckDB can read: the per-record path finds and dead-letters the lines
-      }
-      const [count, disorder] = (await this.conn.runAndReadAll(SQL_MARKERS)).getRows()[0] as [number, number];
-      if (count !== messages || disorder !== 0) return null;
-      try {
-        const topics = `[${batches.map((b) => lit(b.topic)).join(', ')}]`;
-        const partitions = `[${batches.map((b) => Math.trunc(b.partition)).join(', ')}]::INTEGER[]`;
-        const r = await this.conn.run(this.insertSql.replace('$topics', topics).replace('$partitions', partitions));
-        return Number(r.rowsChanged);
-      } catch {
-        return null; // a row outside what the bulk path reproduces exactly (the statement rolled back)
-      }
+      const topics = `[${batches.map((b) => lit(b.topic)).join(', ')}]`;
+      const partitions = `[${batches.map((b) => Math.trunc(b.partition)).join(', ')}]::INTEGER[]`;
+      const sql = this.insertSql.replace('$source', SQL_SOURCE(file, maxObject)).replace('$topics', topics).replace('$partitions', partitions);
+      const r = await this.conn.run(sql);
+      return Number(r.rowsChanged);
+    } catch {
+      // a line DuckDB cannot parse (the per-record path finds and dead-letters it), a row outside what
+      // the bulk path reproduces exactly, or markers out of order: the statement rolled back
+      return null;
     } finally {
       rmSync(file, { force: true });
-      await this.conn.run(SQL_DROP).catch(() => {});
     }
   }
 }
@@ -186,7 +174,10 @@ function writeAll(file: string, parts: Buffer[]): void {
   }
 }
 
-/** INSERT INTO buf (the ParquetBuffer's table, same column order) from raw_in; $topics and $partitions are list literals indexed by the markers' part. */
+/**
+ * INSERT INTO buf (the ParquetBuffer's table, same column order) from $source (SQL_SOURCE); $topics and
+ * $partitions are list literals indexed by the markers' part. Markers must come in (part, offset) order.
+ */
 function buildInsert(cfg: ArchiveConfig): string {
   const paths = `[${cfg.columns.map((a) => lit(`$."${a}"`)).join(', ')}]`;
   const partPaths = `[${cfg.partition_by.map((p) => lit(`$."${p.attribute}"`)).join(', ')}]`;
@@ -199,10 +190,13 @@ function buildInsert(cfg: ArchiveConfig): string {
       last_value(${OFF} IGNORE NULLS) OVER w AS k_off,
       last_value(${TS} IGNORE NULLS) OVER w AS k_ts,
       last_value(${PART} IGNORE NULLS) OVER w AS k_part,
+      last_value(${OFF} IGNORE NULLS) OVER before AS p_off,
+      last_value(${PART} IGNORE NULLS) OVER before AS p_part,
       timestamp AS ts, observed_timestamp AS ots,
       severity_text, severity_number, json_type(severity_number) AS sn_t, body,
       CASE WHEN json_type(attributes) = 'OBJECT' THEN attributes END AS a
-    FROM raw_in WINDOW w AS (ORDER BY rn ROWS UNBOUNDED PRECEDING)
+    FROM ($source)
+    WINDOW w AS (ORDER BY rn ROWS UNBOUNDED PRECEDING), before AS (ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
   ), p AS (
     SELECT *,
       regexp_full_match(ts, ${lit(RFC3339)}) AS ts_ok,
@@ -211,7 +205,10 @@ function buildInsert(cfg: ArchiveConfig): string {
       CASE WHEN sn_t IS NULL OR sn_t NOT IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN 0 WHEN sn_t <> 'DOUBLE' THEN TRY_CAST(severity_number->>'$' AS INTEGER) END AS sn,
       ${cfg.columns.length ? `json_extract_string(a, ${paths})` : 'NULL::VARCHAR[]'} AS cols,
       ${cfg.partition_by.length ? `json_extract_string(a, ${partPaths})` : 'NULL::VARCHAR[]'} AS parts
-    FROM m WHERE marker IS NULL
+    FROM m
+    WHERE CASE WHEN marker IS NULL THEN true
+               WHEN p_off IS NULL OR k_part > p_part OR (k_part = p_part AND marker > p_off) THEN false
+               ELSE error('flowlog bulk: markers out of order') END
   ), e AS (
     SELECT *,
       CASE WHEN ts IS NULL THEN k_ts * 1000 WHEN ts_ok THEN flowlog_ts_us(ts) END AS t_us,

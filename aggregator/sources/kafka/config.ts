@@ -25,6 +25,12 @@ export const kafkaSourceConfig = z.strictObject({
   auto_offset_reset: z.enum(['beginning', 'end']).default('beginning'),
   session_timeout_ms: z.number().int().min(6000).default(30_000),
   heartbeat_interval_ms: z.number().int().min(100).default(3000),
+  /**
+   * How long the broker may hold a fetch waiting for data (Kafka's fetch.max.wait.ms, whose default
+   * this is). kafkajs also sleeps this long when every partition it owns is paused, so it bounds how
+   * late reading resumes after backpressure (kafkajs's own default, 5 s, stalled the archive).
+   */
+  fetch_max_wait_ms: z.number().int().min(10).default(500),
   /** Bytes fetched per partition per request. */
   fetch_max_bytes: z.number().int().min(1024).default(4 * 1024 * 1024),
   /**

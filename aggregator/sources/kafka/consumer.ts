@@ -104,6 +104,7 @@ export class KafkaSource implements Source {
       heartbeatInterval: this.cfg.heartbeat_interval_ms,
       maxBytesPerPartition: this.cfg.fetch_max_bytes,
       maxBytes: this.cfg.fetch_max_bytes * 4,
+      maxWaitTimeInMs: this.cfg.fetch_max_wait_ms,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
