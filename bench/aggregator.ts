@@ -2,8 +2,10 @@
 // against the raw NDJSON, and a time + attribute query over the archive. Standalone:
 //   node --import tsx bench/aggregator.ts [events]
 // Starts its own Kafka broker; installs kcat (Debian) when missing. Prints a markdown table.
+// The topic is filled with `kcat -P` from a file of agent-framed messages (64 NDJSON events each):
+// producing is not what is measured, and kafkajs would take minutes for the default ~1 GB.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -13,7 +15,7 @@ import { Catalog } from '../aggregator/sinks/archive/catalog.js';
 import { localFiles, queryArchive } from '../aggregator/sinks/archive/query.js';
 import { makeEvent } from '../test/aggregator/helpers.js';
 
-const N = Number(process.argv[2] ?? 300_000);
+const N = Number(process.argv[2] ?? 3_400_000);
 const PER_MESSAGE = 64;
 const BASE = Date.UTC(2026, 10, 24, 0);
 const root = join(import.meta.dirname, '..');
@@ -37,13 +39,13 @@ try {
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
   await admin.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
-  // events spread over 6 hours (so the archive has 6 × 5 partitions), 64 NDJSON events per message
+  // events spread over 6 hours (so the archive has 6 × 5 partitions), 64 NDJSON events per message,
+  // messages alternating between the two partitions; one file per partition, messages separated by \x1e
   const spacing = (6 * 3600_000) / N;
   let rawBytes = 0;
-  let msgs: { value: string; partition: number }[] = [];
-  let pending = 0;
+  const msgFiles = [0, 1].map((p) => join(dir, `messages-${p}.bin`));
+  const fds = msgFiles.map((f) => openSync(f, 'w'));
+  const count = [0, 0];
   for (let s = 0; s < N; s += PER_MESSAGE) {
     let v = '';
     for (let k = s; k < Math.min(N, s + PER_MESSAGE); k++) {
@@ -51,17 +53,16 @@ try {
       e.timeMs = BASE + Math.floor(k * spacing);
       v += encodeEvent(e) + '\n';
     }
+    const p = (s / PER_MESSAGE) % 2;
     rawBytes += Buffer.byteLength(v);
-    msgs.push({ value: v, partition: (s / PER_MESSAGE) % 2 });
-    pending += v.length;
-    if (pending > 600_000) {
-      await producer.send({ topic, acks: -1, messages: msgs });
-      msgs = [];
-      pending = 0;
-    }
+    writeSync(fds[p]!, count[p]!++ ? '\x1e' + v : v);
   }
-  if (msgs.length) await producer.send({ topic, acks: -1, messages: msgs });
-  await producer.disconnect();
+  fds.forEach((fd) => closeSync(fd));
+  for (const p of [0, 1]) {
+    const r = spawnSync(kcat, ['-P', '-b', broker.bootstrap, '-t', topic, '-p', String(p), '-D', '\\x1e', '-X', 'acks=all', '-l', msgFiles[p]!], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`kcat -P failed: ${r.stderr}`);
+    rmSync(msgFiles[p]!);
+  }
 
   // baseline: kcat reads every message value of the topic to /dev/null
   let t0 = performance.now();
@@ -104,14 +105,16 @@ log: {level: info}
     }
   };
   t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), 'aggregator', '-c', config], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  // FLOWLOG_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the aggregator process
+  const nodeArgs = (process.env.FLOWLOG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(root, 'cli', 'main.ts'), 'aggregator', '-c', config], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let tAssigned = 0;
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     if (!tAssigned && d.includes('partitions assigned')) tAssigned = performance.now();
   });
-  const deadline = Date.now() + 150_000;
+  const deadline = Date.now() + 600_000;
   while (archived().records < N) {
-    if (Date.now() > deadline) throw new Error(`aggregator archived only ${archived().records} of ${N} in 150 s`);
+    if (Date.now() > deadline) throw new Error(`aggregator archived only ${archived().records} of ${N} in 600 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const tEnd = performance.now();
