@@ -105,9 +105,12 @@ export class ArchiveSink implements Sink {
     };
     const serial = (fn: () => Promise<void>) => (this.lock = this.lock.then(fn));
 
+    // the age is checked again when the flush's turn comes: a size flush may have emptied the buffer
+    // meanwhile, and its new records are not old yet
+    const aged = () => buffer.rows > 0 && Date.now() - buffer.oldestMs >= this.cfg.max_file_age_ms;
     const ageTimer = setInterval(() => {
-      if (buffer.rows > 0 && Date.now() - buffer.oldestMs >= this.cfg.max_file_age_ms) void serial(() => (buffer.rows > 0 ? flush('age') : Promise.resolve()));
-    }, Math.max(50, Math.min(1000, this.cfg.max_file_age_ms / 4)));
+      if (aged()) void serial(() => (aged() ? flush('age') : Promise.resolve()));
+    }, Math.max(50, Math.min(1000, this.cfg.max_file_age_ms / 10)));
     const counters = { written, skipped, rejected };
     const appended = async (batches: AggBatch[]) => {
       this.waiting.push(...batches);
