@@ -16,13 +16,12 @@
 // rows are numbered in file order (insertion order is preserved) and take the last marker's values.
 // The statement fails unless the markers come out in the order they were written, and a message
 // containing the marker key is refused, so no event passes for a marker. All of it is one statement.
-import { closeSync, openSync, rmSync, writevSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RawMessages } from '../../types.js';
 import type { ArchiveConfig } from './config.js';
 import { columnName, NULL_PARTITION } from './partition.js';
-
 
 const OFF = '__flowlog_kafka_offset';
 const TS = '__flowlog_kafka_ts';
@@ -163,10 +162,10 @@ function writeAll(file: string, parts: Buffer[]): void {
       let want = 0;
       for (const p of chunk) want += p.length;
       let done = writevSync(fd, chunk);
-      // short writes are rare for regular files; finish them one buffer at a time
       if (done < want) {
-        const rest = Buffer.concat(chunk).subarray(done);
-        while (done < want) done += writevSync(fd, [rest.subarray(done - (want - rest.length))]);
+        // a short write (rare for regular files): finish the rest
+        const all = Buffer.concat(chunk);
+        while (done < want) done += writeSync(fd, all, done);
       }
     }
   } finally {

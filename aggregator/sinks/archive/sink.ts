@@ -23,6 +23,9 @@ import { Channel } from '../../../core/channel.js';
 
 /** Raw bytes of Kafka batches the bulk path loads with one statement at most (the first batch always goes). */
 const BULK_BYTES = 64 * 1024 * 1024;
+/** After this many batches in a row refused by the bulk path, the next BULK_SKIP batches skip it. */
+const BULK_MISSES = 4;
+const BULK_SKIP = 256;
 
 export function estimateBytes(e: LogEvent): number {
   let n = 96 + e.body.length;
@@ -130,12 +133,16 @@ export class ArchiveSink implements Sink {
               group.push(batches[i++]!);
             }
             if (group.length > 0 && (await this.appendBulk(group, written))) {
+              this.bulkMisses = 0;
               await appended(group);
               continue;
             }
             // the per-record path; a refused group's batches try the bulk path alone first
             for (const batch of group.length > 0 ? group : [batches[i++]!]) {
-              if (!(group.length > 1 && (await this.appendBulk([batch], written)))) this.appendRecords(batch, counters);
+              if (!(group.length > 1 && (await this.appendBulk([batch], written)))) {
+                if (group.length > 0) this.bulkMissed();
+                this.appendRecords(batch, counters);
+              } else this.bulkMisses = 0;
               await appended([batch]);
             }
           }
@@ -153,8 +160,26 @@ export class ArchiveSink implements Sink {
 
   private published: () => void = () => {};
 
+  /** Consecutive batches the bulk path refused, and batches left to send straight to the per-record path. */
+  private bulkMisses = 0;
+  private bulkSkip = 0;
+
+  /**
+   * A refused batch costs a failed statement before the per-record path runs. When the data keeps
+   * being refused (e.g. float attributes in every batch), skip the bulk path for a while instead.
+   */
+  private bulkMissed(): void {
+    if (++this.bulkMisses < BULK_MISSES) return;
+    this.bulkMisses = 0;
+    this.bulkSkip = BULK_SKIP;
+  }
+
   /** Whether the bulk path may take the batch: whole, undecoded, none of its offsets archived before. */
   private bulkEligible(batch: AggBatch): boolean {
+    if (this.bulkSkip > 0) {
+      this.bulkSkip--;
+      return false;
+    }
     const raw = batch.raw;
     const origin = batch.origin;
     if (!raw || !origin || batch.events.length > 0 || raw.values.length === 0) return false;
