@@ -17,6 +17,14 @@ interface FastSlices {
   utf8Slice(start: number, end: number): string;
 }
 
+const NAME_TABLE_SIZE = 1024;
+
+/** Whether s[at, at + name.length) equals name. */
+function sameAt(s: string, at: number, name: string): boolean {
+  for (let k = 0; k < name.length; k++) if (s.charCodeAt(at + k) !== name.charCodeAt(k)) return false;
+  return true;
+}
+
 function hasHighBytes(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (s.charCodeAt(i) > 127) return true;
   return false;
@@ -30,6 +38,12 @@ export class ExportParser {
   private need = 0;
   /** Fields seen in the current, unfinished entry. */
   private fieldsInEntry = 0;
+  /**
+   * Field names seen so far, by a hash of their bytes. A journal repeats a few dozen names millions
+   * of times: reusing one string per name saves a substring per field and lets the mapping's lookups
+   * use the string's cached hash.
+   */
+  private readonly names: (string | undefined)[] = new Array<string | undefined>(NAME_TABLE_SIZE).fill(undefined);
 
   constructor(private readonly rx: EntryReceiver) {}
 
@@ -88,7 +102,9 @@ export class ExportParser {
       // field name: up to '=' (text form) or '\n' (binary form)
       let i = pos;
       let c = c0;
+      let h = 0;
       while (c !== 61 && c !== 10) {
+        h = (Math.imul(h, 31) + c) | 0;
         if (++i >= len) {
           this.need = len - pos + 1;
           return pos;
@@ -96,7 +112,9 @@ export class ExportParser {
         c = s.charCodeAt(i);
       }
       if (i - pos > 256) throw new FlowlogError('SOURCE_PARSE', `journal export stream: field name longer than 256 bytes at byte ${pos}`);
-      const name = s.slice(pos, i);
+      const slot = (h ^ (h >>> 10)) & (NAME_TABLE_SIZE - 1);
+      let name = this.names[slot];
+      if (name === undefined || name.length !== i - pos || !sameAt(s, pos, name)) this.names[slot] = name = s.slice(pos, i);
       if (c === 61) {
         const nl = s.indexOf('\n', i + 1);
         if (nl < 0) {

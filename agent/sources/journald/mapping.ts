@@ -45,8 +45,20 @@ export interface MappedEntry {
   transport: string;
 }
 
+/** What a field name means, looked up once per name (one Map lookup per field on the hot path). */
+interface FieldInfo {
+  /** The attribute key, or '' for MESSAGE / PRIORITY / __REALTIME_TIMESTAMP (mapped to the event itself). */
+  readonly key: string;
+  /** Whether the field is one of the fixed mappings (first value wins) or kept under journald.*. */
+  readonly fixed: boolean;
+  /** The number of the last entry that set this key: a second value in the same entry is a repeat. */
+  seenIn: number;
+}
+
 export class EntryBuilder implements EntryReceiver {
-  private readonly names = new Map<string, string>();
+  private readonly infos = new Map<string, FieldInfo>();
+  /** Entries started so far; FieldInfo.seenIn compares against it. */
+  private entryNo = 1;
   private attrs: Attributes = {};
   /** Attribute keys set more than once in this entry, with all their values. */
   private repeated: Map<string, string[]> | null = null;
@@ -68,40 +80,46 @@ export class EntryBuilder implements EntryReceiver {
     this.sourceName = opts.source;
   }
 
-  /** The attribute key of a field kept under journald.* (cached per field name). */
-  private nameOf(field: string): string {
-    let n = this.names.get(field);
-    if (n === undefined) {
-      let s = field;
-      if (this.opts.stripUnderscores) {
-        let i = 0;
-        while (i < s.length - 1 && s.charCodeAt(i) === 95) i++;
-        s = s.slice(i);
+  private infoOf(field: string): FieldInfo {
+    let info = this.infos.get(field);
+    if (info === undefined) {
+      const fixed = FIXED.get(field);
+      if (fixed !== undefined) info = { key: fixed ?? '', fixed: true, seenIn: 0 };
+      else {
+        let s = field;
+        if (this.opts.stripUnderscores) {
+          let i = 0;
+          while (i < s.length - 1 && s.charCodeAt(i) === 95) i++;
+          s = s.slice(i);
+        }
+        if (this.opts.lowercaseFields) s = s.toLowerCase();
+        // two names that meet after lowercasing/stripping share one FieldInfo, so they count as repeats
+        const key = 'journald.' + s;
+        for (const other of this.infos.values()) if (!other.fixed && other.key === key) info = other;
+        info ??= { key, fixed: false, seenIn: 0 };
       }
-      if (this.opts.lowercaseFields) s = s.toLowerCase();
-      n = 'journald.' + s;
-      this.names.set(field, n);
+      this.infos.set(field, info);
     }
-    return n;
+    return info;
   }
 
   field(name: string, value: FieldValue): void {
-    const fixed = FIXED.get(name);
-    if (fixed !== undefined) {
-      if (fixed !== null) {
-        if (this.attrs[fixed] !== undefined) return; // first value wins for mapped fields
+    const info = this.infoOf(name);
+    const first = info.seenIn !== this.entryNo;
+    info.seenIn = this.entryNo;
+    if (info.fixed) {
+      if (!first) return; // first value wins for mapped fields
+      const key = info.key;
+      if (key !== '') {
         const text = typeof value === 'string' ? value : decodeUtf8(value).text;
-        if (fixed === Attr.processPid) {
+        if (key === Attr.processPid) {
           const pid = Number(text);
-          this.attrs[fixed] = Number.isSafeInteger(pid) ? pid : text;
+          this.attrs[key] = Number.isSafeInteger(pid) ? pid : text;
         } else {
-          this.attrs[fixed] = text;
-          if (name === '_SYSTEMD_UNIT') this.unit = text;
+          this.attrs[key] = text;
+          if (key === Attr.systemdUnit) this.unit = text;
         }
-        return;
-      }
-      if (name === 'MESSAGE') {
-        if (this.hasBody) return;
+      } else if (name === 'MESSAGE') {
         this.hasBody = true;
         if (typeof value === 'string') this.body = value;
         else {
@@ -112,7 +130,7 @@ export class EntryBuilder implements EntryReceiver {
       } else if (name === 'PRIORITY') {
         const t = typeof value === 'string' ? value : value.toString('latin1');
         if (t.length === 1) this.priority = t.charCodeAt(0) - 48;
-      } else if (this.realtimeUs < 0) {
+      } else {
         const t = typeof value === 'string' ? value : value.toString('latin1');
         const us = Number(t);
         if (Number.isSafeInteger(us) && us >= 0) this.realtimeUs = us;
@@ -121,7 +139,7 @@ export class EntryBuilder implements EntryReceiver {
     }
     if (name === '__CURSOR') this.cursor = typeof value === 'string' ? value : value.toString('latin1');
     else if (name === '_TRANSPORT') this.transport = typeof value === 'string' ? value : value.toString('latin1');
-    let key = this.nameOf(name);
+    let key = info.key;
     let text: string;
     if (typeof value === 'string') text = value;
     else {
@@ -131,8 +149,13 @@ export class EntryBuilder implements EntryReceiver {
         text = value.toString('base64');
       } else text = d.text;
     }
+    if (first) {
+      this.attrs[key] = text;
+      return;
+    }
     const prev = this.attrs[key];
     if (prev === undefined) {
+      // the earlier value went to the `.base64` key (or this one does): both keys are kept
       this.attrs[key] = text;
       return;
     }
@@ -146,6 +169,7 @@ export class EntryBuilder implements EntryReceiver {
 
   /** Forgets a partial entry (the stream that carried it ended mid-entry). */
   discard(): void {
+    this.entryNo++;
     this.attrs = {};
     this.repeated = null;
     this.resetScalars();
@@ -192,6 +216,7 @@ export class EntryBuilder implements EntryReceiver {
     };
     const entry: MappedEntry = { event, cursor: this.cursor, unit: this.unit, transport: this.transport };
     this.attrs = {};
+    this.entryNo++;
     this.resetScalars();
     this.onEntry(entry);
   }
