@@ -283,6 +283,14 @@ export class Spool {
     return out;
   }
 
+  /** Whether `consumer` has a batch after `afterId` that it has not acked (nothing is decoded). */
+  hasUnread(consumer: string, afterId = 0): boolean {
+    this.checkConsumer(consumer);
+    if (this.closed) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} is closed`);
+    const hit = this.o.consumers.length === 1 ? this.stmt.anyAfter.get(afterId) : this.stmt.anyUnacked.get(afterId, consumer);
+    return hit !== undefined;
+  }
+
   private rows(consumer: string, max: number, afterId: number): BatchRow[] {
     this.checkConsumer(consumer);
     if (this.closed) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} is closed`);

@@ -73,6 +73,11 @@ export const SQL = {
   /** Single consumer: unacked is every batch. */
   selectAfter: `SELECT id, created_ms, records, bytes, codec, crc32, blob FROM batches
                 WHERE id > ? ORDER BY id LIMIT ?`,
+  /** Whether one consumer has an unacked batch after an id (the multi-consumer form of anyAfter). */
+  anyUnacked: `SELECT 1 FROM batches b
+               WHERE b.id > ? AND NOT EXISTS (SELECT 1 FROM acks a WHERE a.consumer = ? AND a.batch_id = b.id) LIMIT 1`,
+  /** Single consumer: whether any batch is left after an id. */
+  anyAfter: 'SELECT 1 FROM batches WHERE id > ? LIMIT 1',
   selectBatchById: 'SELECT id, created_ms, records, bytes, codec, crc32, blob FROM batches WHERE id = ?',
   selectBatchIdsAfter: 'SELECT id FROM batches WHERE id > ? ORDER BY id LIMIT ?',
   selectMaxSeq: `SELECT seq FROM sqlite_sequence WHERE name = 'batches'`,
@@ -103,6 +108,8 @@ export function prepareStatements(db: Database.Database) {
     selectCheckpoints: db.prepare(SQL.selectCheckpoints),
     selectUnacked: db.prepare(SQL.selectUnacked),
     selectAfter: db.prepare(SQL.selectAfter),
+    anyUnacked: db.prepare(SQL.anyUnacked).pluck(),
+    anyAfter: db.prepare(SQL.anyAfter).pluck(),
     insertAck: db.prepare(SQL.insertAck),
     countAcks: db.prepare(SQL.countAcks).pluck(),
     deleteBatch: db.prepare(SQL.deleteBatch),

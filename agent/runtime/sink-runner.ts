@@ -57,7 +57,18 @@ export class SpoolFeed implements BatchSource {
         throw e;
       }
       const b = got[0];
-      if (!b) break;
+      if (!b) {
+        // Nothing unread: every batch up to the spool's newest id is acked by this consumer (after a
+        // restart those ids are from the last run). Move past them, or `finished` could never turn
+        // true and wait() would return at once forever. A damaged batch the read just removed leaves
+        // later batches unread: then the position stays and the next read gets them.
+        try {
+          if (!this.spool.hasUnread(this.consumer, this.lastRead)) this.lastRead = Math.max(this.lastRead, this.spool.lastBatchId);
+        } catch (e) {
+          if (!isFlowlogError(e, 'SPOOL_CLOSED')) throw e;
+        }
+        break;
+      }
       this.lastRead = b.id;
       const mine = b.entries.filter((e) => groupIsFor(parseGroup(e.group), this.consumer));
       out.push(mine.length === b.entries.length ? b : { ...b, entries: mine });
@@ -75,6 +86,8 @@ export class SpoolFeed implements BatchSource {
     this.wakers.add(onAbort);
     try {
       if (!this.inputDone) await this.spool.waitForData(ac.signal, this.lastRead);
+      // never a loop of resolved promises: timers and I/O (the shutdown deadline among them) run
+      else await new Promise((r) => setImmediate(r));
     } finally {
       this.wakers.delete(onAbort);
       clearTimeout(t);
