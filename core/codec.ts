@@ -44,6 +44,15 @@ export function eventFromWire(o: unknown, fallbackMs: number): LogEvent {
   const ot = typeof w.observed_timestamp === 'string' ? parseRfc3339(w.observed_timestamp) : null;
   const [ms, ns] = t ?? [fallbackMs, 0];
   const [oms, ons] = ot ?? [ms, ns];
+  let sev = 0;
+  if (typeof w.severity_number === 'number') {
+    // the archive stores it as a 32-bit integer (OpenTelemetry uses 0..24): anything else is refused
+    // here, with a reason, instead of failing a sink later
+    if (!Number.isInteger(w.severity_number) || w.severity_number < -0x8000_0000 || w.severity_number > 0x7fff_ffff) {
+      throw new FlowlogError('SOURCE_PARSE', `severity_number ${w.severity_number} is not a whole number within 32 bits (OpenTelemetry uses 0-24)`);
+    }
+    sev = w.severity_number;
+  }
   const attrs: Attributes = {};
   if (w.attributes && typeof w.attributes === 'object' && !Array.isArray(w.attributes)) {
     for (const [k, v] of Object.entries(w.attributes as Record<string, unknown>)) {
@@ -57,7 +66,7 @@ export function eventFromWire(o: unknown, fallbackMs: number): LogEvent {
     observedMs: oms,
     observedNs: ons,
     severityText: typeof w.severity_text === 'string' ? w.severity_text : '',
-    severityNumber: typeof w.severity_number === 'number' ? w.severity_number : 0,
+    severityNumber: sev,
     body: typeof w.body === 'string' ? w.body : w.body === undefined ? '' : JSON.stringify(w.body),
     attributes: attrs,
   };

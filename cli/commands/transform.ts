@@ -112,7 +112,15 @@ export function registerTransform(program: Command): void {
               parsed = undefined;
             }
           }
-          events.push(parsed !== undefined ? eventFromWire(parsed, now) : newEvent(line));
+          let event = newEvent(line); // not a flowlog event (not JSON, or a field it cannot take): the line is the body
+          if (parsed !== undefined) {
+            try {
+              event = eventFromWire(parsed, now);
+            } catch {
+              // keep the line as the body
+            }
+          }
+          events.push(event);
         }
         const input = new Set(events);
         const out = await t.process(events);

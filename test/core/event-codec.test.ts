@@ -59,6 +59,14 @@ describe('wire codec', () => {
     expect(r.errors[1]!.reason).toMatch(/not a JSON object/);
   });
 
+  it('refuses a severity_number that is not a 32-bit whole number, with the reason (the archive column is INTEGER)', () => {
+    const lines = [9.5, 99_999_999_999, -3_000_000_000, 17, 99].map((n) => `{"body":"s${n}","severity_number":${n}}`);
+    const r = decodeMessage(lines.join('\n'), 0);
+    expect(r.events.map((e) => e.severityNumber)).toEqual([17, 99]);
+    expect(r.errors.map((x) => x.line)).toEqual([1, 2, 3]);
+    expect(r.errors[0]!.reason).toMatch(/severity_number 9\.5 is not a whole number within 32 bits/);
+  });
+
   it('uses the fallback time when a record has no timestamp', () => {
     const r = decodeMessage('{"body":"x"}', 1_700_000_000_000);
     expect(r.events[0]!.timeMs).toBe(1_700_000_000_000);
