@@ -89,6 +89,7 @@ sinks:
     max_file_age_ms: 2000
     max_file_bytes: 100000000
 log: {level: info}
+api: {address: "127.0.0.1:0"}
 `,
   );
   const catPath = join(dir, 'archive', '_flowlog', 'catalog.sqlite');

@@ -8,7 +8,7 @@ import { loadConfigFile, type LoadedConfig } from '../../core/config/load.js';
 import { describeError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/telemetry/logger.js';
 import { Metrics } from '../../core/telemetry/metrics.js';
-import { ApiServer } from './api-server.js';
+import { ApiServer } from '../../core/telemetry/api-server.js';
 import { registerProcessMetrics, type AgentState } from './health.js';
 import { Pipeline } from './pipeline.js';
 import { buildTopology } from './topology.js';

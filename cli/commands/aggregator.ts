@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../../core/config/load.js';
 import { describeError } from '../../core/errors.js';
 import { createLogger } from '../../core/telemetry/logger.js';
+import { ApiServer } from '../../core/telemetry/api-server.js';
 import { Metrics } from '../../core/telemetry/metrics.js';
 import { runAggregator } from '../../aggregator/runtime.js';
 import { registerAll } from '../components.js';
@@ -25,23 +26,40 @@ export function registerAggregator(program: Command): void {
       }
       const log = createLogger({ level: cfg.log.level, format: cfg.log.format });
       const ac = new AbortController();
+      const metrics = new Metrics();
+      // /metrics and /health (127.0.0.1:8686 unless api.address says otherwise; api.enabled: false turns it off)
+      let state: 'running' | 'stopping' = 'running';
+      let api: ApiServer | null = null;
+      if (cfg.api.enabled) {
+        api = new ApiServer(metrics, { health: () => ({ status: state === 'running' ? 'ok' : state }) });
+        try {
+          const a = await api.listen(cfg.api.address);
+          log.info('api listening', { address: `${a.host}:${a.port}` });
+        } catch (e) {
+          process.stderr.write(`${describeError(e)} (set api.address to a free host:port, or api.enabled: false)\n`);
+          process.exitCode = 1;
+          return;
+        }
+      }
       const stop = (sig: string) => {
         if (ac.signal.aborted) {
           log.warn('second signal: exiting now (unacknowledged records are read again on restart)', { signal: sig });
           process.exit(130);
         }
         log.info('signal received: draining', { signal: sig });
+        state = 'stopping';
         ac.abort();
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
       try {
-        await runAggregator(cfg, { signal: ac.signal, log, metrics: new Metrics() });
+        await runAggregator(cfg, { signal: ac.signal, log, metrics });
         log.info('aggregator stopped');
       } catch (e) {
         log.error('aggregator failed', { error: describeError(e) });
         process.exitCode = 1;
       }
+      await api?.close();
       process.exit();
     });
 }

@@ -2,11 +2,13 @@
 // message, an empty value and a record larger than the archive's max_record_bytes go to the dead
 // letter topic with the reason in headers; the good records are archived. A record without a timestamp
 // takes the Kafka message timestamp; one far in the future is filed under the Kafka timestamp's hour.
-import { mkdtempSync, rmSync } from 'node:fs';
+// The aggregator's /metrics and /health report it.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeEvent } from '../../core/codec.js';
+import { httpGet, metricValue } from '../helpers/agent-process.js';
 import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic } from '../helpers/kafka.js';
 import { makeEvent, readArchive, spawnAggregator, waitExit, waitFor, writeConfig } from './helpers.js';
 
@@ -79,6 +81,19 @@ sinks:
     try {
       await waitFor(() => dead.length >= 5, 60_000, 'five dead letters');
       await waitFor(async () => (await readArchive(join(dir, 'archive'))).length >= 4, 60_000, 'four archived records');
+      // the API the aggregator logged (port 0 in the test config: a free one)
+      const listening = readFileSync(join(dir, 'agg.log'), 'utf8')
+        .split('\n')
+        .map((l) => (l.startsWith('{') ? (JSON.parse(l) as { msg?: string; address?: string }) : {}))
+        .find((r) => r.msg === 'api listening');
+      const port = Number(listening?.address?.split(':').pop());
+      expect(listening?.address).toMatch(/^127\.0\.0\.1:\d+$/);
+      const health = await httpGet(port, '/health');
+      expect([health.status, JSON.parse(health.body)]).toEqual([200, { status: 'ok' }]);
+      let metrics = '';
+      await waitFor(async () => metricValue((metrics = (await httpGet(port, '/metrics')).body), 'flowlog_archive_records_total', { component: 'cold' }) === 4, 30_000, 'archive_records_total 4');
+      expect(metricValue(metrics, 'flowlog_archive_rejected_total', { component: 'cold' })).toBe(1);
+      expect(metricValue(metrics, 'flowlog_source_events_total', { component: 'in' })).toBeGreaterThanOrEqual(5);
     } finally {
       await consumer.disconnect();
       child.kill('SIGTERM');

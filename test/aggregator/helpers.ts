@@ -51,7 +51,8 @@ export async function produceSeq(producer: Producer, topic: string, from: number
 export function writeConfig(dir: string, yaml: string): string {
   mkdirSync(dir, { recursive: true });
   const f = join(dir, 'aggregator.yaml');
-  writeFileSync(f, yaml);
+  // several aggregators run at once in the tests: each API on a free port unless the test sets one
+  writeFileSync(f, /^api:/m.test(yaml) ? yaml : `api: { address: "127.0.0.1:0" }\n${yaml}`);
   return f;
 }
 

@@ -1,10 +1,10 @@
-// The agent's HTTP endpoint (127.0.0.1:8686 unless `api.address` says otherwise):
+// The HTTP endpoint of the agent and the aggregator (127.0.0.1:8686 unless `api.address` says otherwise):
 //   GET /metrics  Prometheus text format 0.0.4
 //   GET /health   200 {"status":"ok"} when ready; 503 with "degraded" (a sink cannot deliver and the
 //                 spool holds records), "starting" or "stopping".
 import { createServer, type Server } from 'node:http';
-import type { Metrics } from '../../core/telemetry/metrics.js';
-import { FlowlogError } from '../../core/errors.js';
+import type { Metrics } from './metrics.js';
+import { FlowlogError } from '../errors.js';
 
 export interface HealthSource {
   health(): { status: string };
