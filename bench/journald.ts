@@ -89,7 +89,7 @@ async function timePiped(format: 'export' | 'json'): Promise<number> {
   return s;
 }
 
-/** The whole source (journalctl --follow child, parse, map, batches into a bounded channel). */
+/** The whole source (its journalctl child: a catch-up pass, then --follow; parse, map, batches into a bounded channel). */
 async function timeSource(): Promise<number> {
   const ch = new Channel<EventBatch>({ capacity: 16 });
   const ac = new AbortController();
@@ -146,7 +146,7 @@ async function main() {
   parseJson.push(timeParse('json', jsonBuf));
   const b = median(base);
   rows.push(['`journalctl -o export > /dev/null` (baseline)', b]);
-  rows.push(['journald source (journalctl --follow → parse → map → batches)', median(source)]);
+  rows.push(['journald source (journalctl catch-up pass, then --follow → parse → map → batches)', median(source)]);
   rows.push(['journalctl -o export piped into ExportParser + mapping', median(pipedExport)]);
   rows.push(['`journalctl -o json --all > /dev/null` (1 run)', median(jctlJson)]);
   console.log(`\n### journald source: ${N} entries, ${mb.toFixed(1)} MB of export output, ${cpus().length} CPUs, node ${process.version}, median of ${RUNS}\n`);

@@ -1,4 +1,5 @@
-// The journald source: follows the journal through a `journalctl --output=export --follow` child
+// The journald source: reads the stored journal (a `journalctl --output=export` catch-up pass), then
+// follows it through a `journalctl --output=export --follow` child
 // process, maps entries to events, and hands them downstream in batches whose checkpoint is the
 // cursor of the batch's last entry. journalctl exiting is supervised: restart with backoff from the
 // last cursor handed downstream. Backpressure: the child's stdout is only read while downstream
@@ -53,11 +54,18 @@ export class JournaldSource implements Source {
       } else start = 'head';
     }
     let attempt = 0;
+    // The first run reads what is stored in a catch-up pass (journalctl without --follow exits at the
+    // end; ~10% cheaper for it per entry), then follows from the last cursor handed downstream. Any
+    // other exit (failure, cut-off output) restarts in follow mode with backoff, as always.
+    let catchUp = true;
     while (!ctx.signal.aborted) {
       const t0 = Date.now();
-      const r = await this.runOnce(ctx, start, stats);
+      const r = await this.runOnce(ctx, start, stats, !catchUp);
       if (r.cursor) start = { after: r.cursor };
       if (ctx.signal.aborted) break;
+      const caughtUp = catchUp && r.code === 0 && !r.error && !r.partial;
+      catchUp = false;
+      if (caughtUp) continue; // the stored entries are read: follow now, no restart, no backoff
       if (r.entries > 0 || Date.now() - t0 > HEALTHY_RUN_MS) attempt = 0;
       const delay = backoffMs(attempt++);
       stats.restarts.inc();
@@ -78,9 +86,10 @@ export class JournaldSource implements Source {
     ctx: SourceContext,
     start: StartAt,
     stats: Record<'events' | 'filtered' | 'invalid' | 'stderr' | 'parseErrors', { inc(n?: number): void }>,
-  ): Promise<{ cursor: string | null; entries: number; code: number | null; signal: string | null; error?: string; stderrTail: string[] }> {
+    follow: boolean,
+  ): Promise<{ cursor: string | null; entries: number; code: number | null; signal: string | null; error?: string; partial: boolean; stderrTail: string[] }> {
     const { cfg } = this;
-    const child = await spawnJournalctl(cfg.journalctl_path, followArgs(cfg, start));
+    const child = await spawnJournalctl(cfg.journalctl_path, followArgs(cfg, start, follow));
     const stderrTail: string[] = [];
     const errLines = new LineSplitter(64 * 1024);
     child.stderr.on('data', (chunk: Buffer) => {
@@ -100,6 +109,7 @@ export class JournaldSource implements Source {
     let cursor: string | null = null; // last cursor handed downstream
     let entries = 0;
     let error: string | undefined;
+    let partial = false; // the output ended inside an entry (cut off): not a clean end
     const builder = new EntryBuilder(
       { source: ctx.name, lowercaseFields: cfg.lowercase_fields, stripUnderscores: cfg.strip_underscores },
       (e) => pending.push(e),
@@ -165,6 +175,7 @@ export class JournaldSource implements Source {
         throw e;
       }
     } finally {
+      partial = parser.inEntry;
       ctx.signal.removeEventListener('abort', onAbort);
       builder.discard();
       parser.reset();
@@ -175,7 +186,7 @@ export class JournaldSource implements Source {
     child.stdout.destroy();
     const { code, signal } = await (error || ctx.signal.aborted ? stopChild(child).then(() => exited(child)) : exited(child));
     await stopChild(child, 100);
-    return { cursor, entries, code, signal, error, stderrTail };
+    return { cursor, entries, code, signal, error, partial, stderrTail };
   }
 
   private keep(e: MappedEntry): boolean {
