@@ -176,7 +176,7 @@ sinks:
     batch: { max_bytes: ${process.env.BENCH_SINK_BYTES ?? 900000} }
 `,
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'agent', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOWLOG_LOG: 'info' } });
+  const child = spawn(process.execPath, [...(process.env.FLOWLOG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', CLI, 'agent', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOWLOG_LOG: 'info' } });
   let port = 0;
   let errText = '';
   child.stderr!.setEncoding('utf8');
