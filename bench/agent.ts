@@ -3,7 +3,8 @@
 //   2. kcat -P -l (librdkafka, one message per line, no spool) — the raw-client ceiling
 //   3. rsyslog imfile → omkafka (librdkafka, one message per line, disk-assisted queue)
 // Prints a markdown table: MB/s, lines/s, CPU seconds and peak RSS, and ratios to rsyslog and kcat.
-// Run: node --import tsx bench/agent.ts   (BENCH_LINES overrides the line count; needs Java for the broker)
+// Run: node --import tsx bench/agent.ts   (BENCH_LINES overrides the line count; BENCH_ONLY=flowlog runs
+// the agent alone; FLOWLOG_BENCH_NODE_ARGS passes node flags to it; needs Java for the broker)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -232,7 +233,9 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${LINES} lines, ${mb.toFixed(1)} MB\n`);
     const results: Result[] = [];
     results.push(await runFlowlog(broker, input, dir));
-    process.stderr.write(`bench: flowlog ${results[0]!.seconds.toFixed(1)} s\n`);
+    process.stderr.write(`bench: flowlog ${results[0]!.seconds.toFixed(1)} s, ${(mb / results[0]!.seconds).toFixed(1)} MB/s, ${results[0]!.cpu.toFixed(1)} CPU s, ${results[0]!.rssMiB.toFixed(0)} MiB\n`);
+    // BENCH_ONLY=flowlog: the agent alone, for iterating on it (ratios need the full run)
+    if (process.env.BENCH_ONLY === 'flowlog') return;
     results.push(await runKcat(broker, input, admin));
     process.stderr.write(`bench: kcat ${results[1]!.seconds.toFixed(1)} s\n`);
     results.push(await runRsyslog(broker, input, dir, admin));

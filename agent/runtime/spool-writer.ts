@@ -3,7 +3,7 @@
 // are pipelined (the spool coalesces them into one commit) with a bound on bytes in flight; when the
 // spool is full (when_full: block) appends stop resolving, this stage stops taking input and the
 // bounded channels in front of it make the sources wait. A batch's ack fires once its commit is durable.
-import { encodeEvent } from '../../core/codec.js';
+import { NdjsonEncoder } from '../../core/codec.js';
 import { Channel } from '../../core/channel.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Logger } from '../../core/telemetry/logger.js';
@@ -34,6 +34,7 @@ export class SpoolWriter {
   private inflight: { p: Promise<void> }[] = [];
   private inflightBytes = 0;
   private readonly m;
+  private readonly encoder = new NdjsonEncoder();
 
   constructor(
     private readonly spool: Spool,
@@ -112,19 +113,13 @@ export class SpoolWriter {
 
   private encode(events: LogEvent[], grouper: Grouper): SpoolEntry[] {
     const out: SpoolEntry[] = [];
+    const enc = this.encoder;
     for (const [group, evs] of grouper.split(events)) {
-      let s = '';
-      let count = 0;
       for (let i = 0; i < evs.length; i++) {
-        s += encodeEvent(evs[i]!) + '\n';
-        count++;
-        if (s.length >= ENTRY_BYTES) {
-          out.push({ group, payload: Buffer.from(s), count });
-          s = '';
-          count = 0;
-        }
+        enc.add(evs[i]!);
+        if (enc.bytes >= ENTRY_BYTES) out.push({ group, ...enc.take() });
       }
-      if (count) out.push({ group, payload: Buffer.from(s), count });
+      if (enc.count) out.push({ group, ...enc.take() });
     }
     return out;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeEvent, encodeNdjson } from '../../core/codec.js';
+import { NdjsonEncoder, decodeMessage, encodeEvent, encodeNdjson } from '../../core/codec.js';
 import { eventTimeNs, formatRfc3339, parseRfc3339, severityFromSyslog, severityFromText, type LogEvent } from '../../core/event.js';
 import { decodeUtf8 } from '../../core/utf8.js';
 
@@ -65,6 +65,32 @@ describe('wire codec', () => {
     expect(r.events.map((e) => e.severityNumber)).toEqual([17, 99]);
     expect(r.errors.map((x) => x.line)).toEqual([1, 2, 3]);
     expect(r.errors[0]!.reason).toMatch(/severity_number 9\.5 is not a whole number within 32 bits/);
+  });
+
+  it('leaves out fields that hold their default and reads them back as the defaults', () => {
+    const e = ev({ observedMs: Date.UTC(2026, 10, 24, 16, 26, 8, 123), observedNs: 456789, severityText: '', severityNumber: 0 });
+    const text = encodeEvent(e);
+    expect(Object.keys(JSON.parse(text))).toEqual(['timestamp', 'body', 'attributes']);
+    expect(decodeMessage(text, 0).events).toEqual([e]);
+    // any one field off its default is written
+    expect(Object.keys(JSON.parse(encodeEvent({ ...e, observedNs: 456790 })))).toContain('observed_timestamp');
+    expect(Object.keys(JSON.parse(encodeEvent({ ...e, severityText: 'X' })))).toContain('severity_text');
+    expect(Object.keys(JSON.parse(encodeEvent({ ...e, severityNumber: 1 })))).toContain('severity_number');
+  });
+
+  it('NdjsonEncoder writes the same bytes as encodeNdjson, growing past its first buffer, multi-byte text included', () => {
+    const events = Array.from({ length: 300 }, (_, i) => ev({ body: `${i} ${'é€😀'.repeat(i)} "q"`, attributes: { n: i } }));
+    const enc = new NdjsonEncoder(64);
+    for (const e of events.slice(0, 100)) enc.add(e);
+    expect(enc.count).toBe(100);
+    const first = enc.take();
+    expect(first.count).toBe(100);
+    expect(first.payload.toString('utf8')).toBe(encodeNdjson(events.slice(0, 100)));
+    expect(enc.bytes).toBe(0);
+    for (const e of events.slice(100)) enc.add(e);
+    const second = enc.take();
+    expect(second.payload.equals(Buffer.from(encodeNdjson(events.slice(100))))).toBe(true);
+    expect(decodeMessage(Buffer.concat([first.payload, second.payload]), 0).events).toEqual(events);
   });
 
   it('uses the fallback time when a record has no timestamp', () => {
