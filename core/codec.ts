@@ -12,11 +12,35 @@ export type Framing = 'single' | 'newline_delimited';
  * when 0 (readers take those defaults; docs/event-model.md). A file line then costs ~90 bytes less.
  */
 export function encodeEvent(e: LogEvent): string {
+  return encodeWith(e, JSON.stringify(e.attributes));
+}
+
+/** encodeEvent with the attributes' JSON text supplied (NdjsonEncoder reuses it across events). */
+function encodeWith(e: LogEvent, attributes: string): string {
   let s = `{"timestamp":"${formatRfc3339(e.timeMs, e.timeNs)}"`;
   if (e.observedMs !== e.timeMs || e.observedNs !== e.timeNs) s += `,"observed_timestamp":"${formatRfc3339(e.observedMs, e.observedNs)}"`;
   if (e.severityText !== '') s += `,"severity_text":${JSON.stringify(e.severityText)}`;
   if (e.severityNumber !== 0) s += `,"severity_number":${e.severityNumber}`;
-  return s + `,"body":${JSON.stringify(e.body)},"attributes":${JSON.stringify(e.attributes)}}`;
+  return s + `,"body":${jsonString(e.body)},"attributes":${attributes}}`;
+}
+
+// what JSON.stringify would escape in a string: quote, backslash, controls, lone surrogates
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(s), without its work for the common string that needs no escaping. */
+function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/** Same keys and values (attributes are flat: strings, numbers, booleans). */
+function sameAttributes(a: Attributes, b: Attributes): boolean {
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
 }
 
 /** Events as NDJSON: each event followed by '\n'. */
@@ -35,6 +59,8 @@ export class NdjsonEncoder {
   private buf: Buffer;
   private off = 0;
   private n = 0;
+  private lastAttrs: Attributes | null = null;
+  private lastJson = '';
 
   constructor(initialBytes = 1 << 21) {
     this.buf = Buffer.allocUnsafe(initialBytes);
@@ -51,7 +77,14 @@ export class NdjsonEncoder {
   }
 
   add(e: LogEvent): void {
-    const s = encodeEvent(e);
+    // events of one stream carry equal attributes (a copy each): their JSON is made once
+    // (compared with a snapshot: a source may reuse and change one attributes object)
+    const a = e.attributes;
+    if (this.lastAttrs === null || !sameAttributes(a, this.lastAttrs)) {
+      this.lastJson = JSON.stringify(a);
+      this.lastAttrs = { ...a };
+    }
+    const s = encodeWith(e, this.lastJson);
     // UTF-8 needs at most 3 bytes per UTF-16 unit (a surrogate pair takes 4 bytes for 2 units)
     const need = this.off + s.length * 3 + 1;
     if (need > this.buf.length) {

@@ -93,6 +93,29 @@ describe('wire codec', () => {
     expect(decodeMessage(Buffer.concat([first.payload, second.payload]), 0).events).toEqual(events);
   });
 
+  it('NdjsonEncoder escapes bodies exactly as JSON.stringify and never reuses stale attribute JSON', () => {
+    const bodies = ['plain', 'quote " and \\ backslash', 'ctl \u0001\t\n', 'pair 😀', 'lone \ud800 high', 'lone \udc00 low', '\u007f del', ''];
+    const shared = { 'host.name': 'a', n: 1 } as Record<string, string | number | boolean>;
+    const events: LogEvent[] = [];
+    for (const b of bodies) events.push(ev({ body: b, attributes: shared }));
+    const enc = new NdjsonEncoder();
+    const lines: string[] = [];
+    for (const e of events) {
+      enc.add(e);
+      lines.push(enc.take().payload.toString('utf8'));
+    }
+    // one attributes object changed in place between events, then a copy with equal content, then fewer keys
+    shared['host.name'] = 'b';
+    enc.add(ev({ attributes: shared }));
+    enc.add(ev({ attributes: { ...shared } }));
+    enc.add(ev({ attributes: { 'host.name': 'b' } }));
+    enc.add(ev({ attributes: { 'host.name': 'b', n: true } }));
+    const tail = enc.take().payload.toString('utf8').split('\n').slice(0, -1);
+    expect(lines.map((l) => JSON.parse(l).body)).toEqual(bodies);
+    for (let i = 0; i < events.length; i++) expect(lines[i]).toBe(`{"timestamp":${JSON.stringify(formatRfc3339(events[i]!.timeMs, events[i]!.timeNs))},"observed_timestamp":${JSON.stringify(formatRfc3339(events[i]!.observedMs, events[i]!.observedNs))},"severity_text":"WARN","severity_number":13,"body":${JSON.stringify(bodies[i])},"attributes":{"host.name":"a","n":1}}\n`);
+    expect(tail.map((l) => JSON.parse(l).attributes)).toEqual([{ 'host.name': 'b', n: 1 }, { 'host.name': 'b', n: 1 }, { 'host.name': 'b' }, { 'host.name': 'b', n: true }]);
+  });
+
   it('uses the fallback time when a record has no timestamp', () => {
     const r = decodeMessage('{"body":"x"}', 1_700_000_000_000);
     expect(r.events[0]!.timeMs).toBe(1_700_000_000_000);

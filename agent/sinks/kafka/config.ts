@@ -58,6 +58,8 @@ export const kafkaSinkConfig = z
         path: z.string().optional(),
       })
       .prefault({}),
+    /** Run the Kafka client (record encoding, compression, sockets) on its own thread, off the event loop. */
+    producer_thread: z.boolean().default(true),
     client_id: z.string().default('flowlog'),
     request_timeout_ms: z.number().int().min(100).default(30_000),
     connection_timeout_ms: z.number().int().min(100).default(10_000),

@@ -2,10 +2,9 @@
 // from the config (secrets read from files or ${ENV}, never logged), and error classification.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import kafkajs, { type Message, type Producer, type SASLOptions } from 'kafkajs';
+import kafkajs, { type Message, type Producer as KafkajsProducer, type SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { FlowlogError } from '../../../core/errors.js';
-import type { Logger } from '../../../core/telemetry/logger.js';
 import { compressionType, registerCodecs } from './codecs.js';
 import type { KafkaSinkConfig } from './config.js';
 
@@ -16,13 +15,18 @@ export interface TopicMessages {
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
 
+/** Where kafkajs's own records go (debug detail: the sink logs outcomes). */
+export interface ProducerLog {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+}
+
 export type ErrorClass = 'too_large' | 'invalid' | 'retry';
 
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 const INVALID = new Set(['INVALID_TOPIC_EXCEPTION', 'INVALID_RECORD', 'CORRUPT_MESSAGE']);
 
-/** Looks through kafkajs's wrappers (retries exceeded, aggregate errors) for a protocol error type. */
-export function classifyError(e: unknown): ErrorClass {
+/** The first protocol error type that decides the class, looking through kafkajs's wrappers (retries exceeded, aggregate errors). */
+export function protocolErrorType(e: unknown): string | null {
   const seen = new Set<unknown>();
   const stack: unknown[] = [e];
   while (stack.length) {
@@ -30,15 +34,32 @@ export function classifyError(e: unknown): ErrorClass {
     if (!cur || typeof cur !== 'object' || seen.has(cur)) continue;
     seen.add(cur);
     const t = (cur as { type?: unknown }).type;
-    if (typeof t === 'string') {
-      if (TOO_LARGE.has(t)) return 'too_large';
-      if (INVALID.has(t)) return 'invalid';
-    }
+    if (typeof t === 'string' && (TOO_LARGE.has(t) || INVALID.has(t))) return t;
     const o = cur as { cause?: unknown; originalError?: unknown; errors?: unknown };
     stack.push(o.cause, o.originalError);
     if (Array.isArray(o.errors)) stack.push(...o.errors);
   }
-  return 'retry';
+  return null;
+}
+
+export function classifyError(e: unknown): ErrorClass {
+  const t = protocolErrorType(e);
+  return t === null ? 'retry' : TOO_LARGE.has(t) ? 'too_large' : 'invalid';
+}
+
+/** What every producer the sink can use does (in process, or on its own thread: producer-thread.ts). */
+export interface Producer {
+  /**
+   * Sends the sink may have outstanding at once. Above 1 the producer must send them strictly in
+   * order and send none after one fails (those reject too), so a retry never lets a later request
+   * overtake an earlier one.
+   */
+  readonly maxInFlight: number;
+  /** Sends and resolves once every record was acknowledged by all in-sync replicas. */
+  send(batch: TopicMessages[]): Promise<void>;
+  /** Drops the producer (a new one, with a new producer id, is made on the next send). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
 }
 
 function readSecretFile(path: string, dir: string, what: string): string {
@@ -75,19 +96,19 @@ export function kafkaClientOptions(cfg: KafkaSinkConfig, configDir: string) {
   };
 }
 
-export class KafkaProducer {
+export class KafkaProducer implements Producer {
+  readonly maxInFlight = 1;
   private readonly kafka: kafkajs.Kafka;
-  private producer: Producer | null = null;
+  private producer: KafkajsProducer | null = null;
   private readonly compression;
 
   constructor(
     private readonly cfg: KafkaSinkConfig,
     configDir: string,
-    private readonly log: Logger,
+    private readonly log: ProducerLog,
   ) {
     registerCodecs();
     this.compression = compressionType(cfg.compression);
-    const kl = log.child({ client: 'kafkajs' });
     this.kafka = new Kafka({
       ...kafkaClientOptions(cfg, configDir),
       // kafkajs retries a few times quickly; the sink's own backoff takes over after that
@@ -95,12 +116,12 @@ export class KafkaProducer {
       logLevel: logLevel.WARN,
       logCreator: () => (entry) => {
         // kafkajs is chatty during outages; its records are debug detail, the sink logs the outcome
-        kl.debug(entry.log.message, { namespace: entry.namespace, error: entry.log.error });
+        log.debug(entry.log.message, { namespace: entry.namespace, error: entry.log.error });
       },
     });
   }
 
-  private async ensure(): Promise<Producer> {
+  private async ensure(): Promise<KafkajsProducer> {
     if (this.producer) return this.producer;
     const p = this.kafka.producer({
       idempotent: true,

@@ -13,7 +13,8 @@ import { Grouper, parseGroup } from '../../routing.js';
 import type { KafkaSinkConfig } from './config.js';
 import { DeadLetterFile, type DeadRecord } from './dead-letter.js';
 import { frame, type FramedValue } from './framing.js';
-import { KafkaProducer, classifyError, type TopicMessages } from './producer.js';
+import { KafkaProducer, classifyError, type Producer, type TopicMessages } from './producer.js';
+import { ThreadProducer } from './producer-thread.js';
 import { parseTemplate, sanitizeTopic, type Template } from './template.js';
 
 /** kafkajs groups messages per partition quadratically: never more than this many per send. */
@@ -41,7 +42,7 @@ export class KafkaSink implements Sink {
   readonly routeFields: readonly string[];
   private readonly topic: Template;
   private readonly headers: [string, Template][];
-  private producer: KafkaProducer | null = null;
+  private producer: Producer | null = null;
   private up = true;
   private m!: ReturnType<KafkaSink['makeMetrics']>;
   private dead!: DeadLetterFile;
@@ -86,7 +87,9 @@ export class KafkaSink implements Sink {
     this.m.up.set(1);
     const path = this.cfg.dead_letter.path ?? join(ctx.dataDir, ctx.name, 'dead-letter.ndjson');
     this.dead = new DeadLetterFile(path, this.m.deadEvents, this.m.deadBytes);
-    this.producer = new KafkaProducer(this.cfg, this.env.configDir, ctx.log);
+    this.producer = this.cfg.producer_thread
+      ? new ThreadProducer(this.cfg, this.env.configDir, ctx.log)
+      : new KafkaProducer(this.cfg, this.env.configDir, ctx.log.child({ client: 'kafkajs' }));
   }
 
   private async stop(): Promise<void> {
@@ -163,6 +166,7 @@ export class KafkaSink implements Sink {
   /** Sends every record of these batches; resolves only when Kafka acknowledged (or dead-lettered) all. */
   async deliver(batches: readonly SpoolBatch[], signal: AbortSignal): Promise<void> {
     const fopts = { method: this.cfg.framing, eventsPerMessage: this.cfg.events_per_message, maxBytes: this.cfg.max_message_bytes };
+    const requests: Pending[][] = [];
     let pending: Pending[] = [];
     let pendingBytes = 0;
     const values: FramedValue[] = [];
@@ -192,7 +196,7 @@ export class KafkaSink implements Sink {
         }
         for (const v of values) {
           if (pending.length >= MAX_MESSAGES_PER_SEND || (pending.length > 0 && pendingBytes + v.value.length > this.cfg.batch.max_bytes)) {
-            await this.sendWithRetry(pending, signal);
+            requests.push(pending);
             pending = [];
             pendingBytes = 0;
           }
@@ -201,13 +205,45 @@ export class KafkaSink implements Sink {
         }
       }
     }
-    if (pending.length) await this.sendWithRetry(pending, signal);
+    if (pending.length) requests.push(pending);
+    await this.sendAll(requests, signal);
   }
 
-  private async sendWithRetry(items: Pending[], signal: AbortSignal): Promise<void> {
+  /**
+   * Sends the requests in order, up to the producer's maxInFlight queued at once. When one fails, the
+   * ones behind it were not sent (the producer guarantees it): the failed one goes through the
+   * backoff loop alone, then the pipeline resumes after it.
+   */
+  private async sendAll(requests: Pending[][], signal: AbortSignal): Promise<void> {
+    const window = Math.max(1, this.producer!.maxInFlight);
+    const inflight: { items: Pending[]; t0: bigint; error: Promise<unknown> }[] = [];
+    let next = 0;
+    while (next < requests.length || inflight.length) {
+      while (next < requests.length && inflight.length < window) {
+        const items = requests[next++]!;
+        const t0 = process.hrtime.bigint();
+        inflight.push({ items, t0, error: this.producer!.send(toTopicMessages(items)).then(() => null, (e: unknown) => e ?? new Error('kafka send failed')) });
+      }
+      const head = inflight.shift()!;
+      const error = await head.error;
+      if (error === null) {
+        this.sent(head.items, head.t0);
+        continue;
+      }
+      // everything queued behind the failed request comes back unsent; send it again afterwards
+      for (const r of inflight) await r.error;
+      const redo = inflight.splice(0).map((r) => r.items);
+      requests.splice(next, 0, ...redo);
+      await this.sendWithRetry(head.items, signal, error);
+    }
+  }
+
+  /** Sends one request until Kafka takes it; `failed` is the error of an attempt already made. */
+  private async sendWithRetry(items: Pending[], signal: AbortSignal, failed?: unknown): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const t0 = process.hrtime.bigint();
       try {
+        if (attempt === 1 && failed !== undefined) throw failed;
         await this.producer!.send(toTopicMessages(items));
       } catch (e) {
         const cls = classifyError(e);
@@ -225,23 +261,28 @@ export class KafkaSink implements Sink {
         await sleep(delay, signal);
         continue;
       }
-      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-      this.m.requestSeconds.observe(secs);
-      this.m.requests.inc();
-      let events = 0;
-      let bytes = 0;
-      for (const it of items) {
-        events += it.count;
-        bytes += (it.message.value as Buffer).length;
-      }
-      this.m.events.inc(events);
-      this.m.messages.inc(items.length);
-      this.m.bytes.inc(bytes);
-      if (!this.up) this.log.info('kafka produce recovered', { attempts: attempt });
-      this.up = true;
-      this.m.up.set(1);
+      this.sent(items, t0, attempt);
       return;
     }
+  }
+
+  /** Counts a request Kafka acknowledged. */
+  private sent(items: Pending[], t0: bigint, attempts = 1): void {
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    this.m.requestSeconds.observe(secs);
+    this.m.requests.inc();
+    let events = 0;
+    let bytes = 0;
+    for (const it of items) {
+      events += it.count;
+      bytes += (it.message.value as Buffer).length;
+    }
+    this.m.events.inc(events);
+    this.m.messages.inc(items.length);
+    this.m.bytes.inc(bytes);
+    if (!this.up) this.log.info('kafka produce recovered', { attempts });
+    this.up = true;
+    this.m.up.set(1);
   }
 
   /** A request Kafka refused for good: halve it until the offending records stand alone, dead-letter those. */

@@ -1,9 +1,8 @@
 // Runs batches through a module, either in a worker thread with a per-batch time budget (a runaway
 // loop is stopped with worker.terminate(); the worker is respawned for the next batch) or inline on
 // the calling thread (no budget: `time_budget_ms: 0`, used by benches and `flowlog transform test`).
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../../core/worker.js';
 import { FlowlogError, type ErrorCodeName } from '../../../core/errors.js';
 import type { BatchResult } from './decode.js';
 import type { EncodedBatch } from './encode.js';
@@ -56,27 +55,8 @@ export class InlineRunner implements Runner {
   }
 }
 
-const here = new URL('.', import.meta.url);
-let devBundle: string | null = null;
-
 function spawnWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('worker.js', here));
-  // Running from TypeScript sources (tests, `node --import tsx`): loader hooks do not reliably reach
-  // several concurrent workers on Node 20, so the worker and its few imports are bundled once with
-  // esbuild (present wherever tsx is) and started as plain CommonJS code.
-  if (!devBundle) {
-    const require = createRequire(import.meta.url);
-    const esbuild = require('esbuild') as { buildSync(o: object): { outputFiles: { text: string }[] } };
-    devBundle = esbuild.buildSync({
-      entryPoints: [fileURLToPath(new URL('worker.ts', here))],
-      bundle: true,
-      write: false,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node20',
-    }).outputFiles[0]!.text;
-  }
-  return new Worker(devBundle, { eval: true });
+  return startWorker(import.meta.url, 'worker');
 }
 
 export class WorkerRunner implements Runner {
