@@ -8,10 +8,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { startBroker, type RunningBroker } from '../test/kafka/broker.js';
 import { CLI } from '../test/helpers/agent-process.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const LINES = Number(process.env.BENCH_LINES ?? 500_000);
 const LINE_BYTES = 200;
@@ -77,6 +80,20 @@ function procHwmMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+function procRssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Builds dist/ (tsc + the built-in WASM modules) once and returns the built CLI. */
+let built = '';
+function buildCli(): string {
+  if (built) return built;
+  const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error('npm run build failed');
+  return (built = join(ROOT, 'dist', 'cli', 'main.js'));
+}
+
 async function topicCount(admin: kafkajs.Admin, topic: string): Promise<number> {
   try {
     const offs = await admin.fetchTopicOffsets(topic);
@@ -139,6 +156,7 @@ ruleset(name="tokafka"){ action(type="omkafka" broker=["${broker.bootstrap}"] to
   if (check.status !== 0) throw new Error(`rsyslog config check failed: ${check.stderr}`);
   const child = spawn('rsyslogd', ['-n', '-f', conf, '-i', join(dir, 'rsyslog.pid')], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1500));
+  const idleRss = procRssMiB(child.pid!);
   const cpu0 = procCpu(child.pid!);
   const t0 = performance.now();
   renameSync(input, join(watch, 'app.log'));
@@ -177,7 +195,9 @@ sinks:
     batch: { max_bytes: ${process.env.BENCH_SINK_BYTES ?? 900000} }
 `,
   );
-  const child = spawn(process.execPath, [...(process.env.FLOWLOG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', CLI, 'agent', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOWLOG_LOG: 'info' } });
+  // the built CLI (dist/, `npm run build`), as installed; BENCH_FROM_SOURCES=1 runs the TypeScript through tsx
+  const cli = process.env.BENCH_FROM_SOURCES ? ['--import', 'tsx', CLI] : [buildCli()];
+  const child = spawn(process.execPath, [...(process.env.FLOWLOG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...cli, 'agent', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOWLOG_LOG: 'info' } });
   let port = 0;
   let errText = '';
   child.stderr!.setEncoding('utf8');
@@ -196,14 +216,15 @@ sinks:
     const m = /^flowlog_sink_events_total\{component="kafka"\} (\d+)/m.exec(text);
     return m ? Number(m[1]) : 0;
   };
+  const idleRss = procRssMiB(child.pid!);
   const cpu0 = procCpu(child.pid!);
   const t0 = performance.now();
   renameSync(input, join(watch, 'app.log'));
   let samples = 0;
   const ok = await waitUntil(async () => {
-    if (process.env.BENCH_VERBOSE && samples++ % 10 === 5) {
+    if (process.env.BENCH_VERBOSE && samples++ % 3 === 1) {
       const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      process.stderr.write(t.split('\n').filter((l) => /^(flowlog_channel_queued_events|flowlog_spool_depth_records|flowlog_spool_writer_inflight_bytes|flowlog_sink_events_total|flowlog_component_sent_events_total)/.test(l)).join(' | ') + '\n');
+      process.stderr.write(t.split('\n').filter((l) => /^(flowlog_channel_queued_events|flowlog_spool_depth_records|flowlog_spool_writer_inflight_bytes|flowlog_sink_events_total|flowlog_component_sent_events_total|process_resident_memory_bytes|flowlog_process_heap_used_bytes|flowlog_process_external_bytes)/.test(l)).join(' | ') + '\n');
     }
     return (await events()) >= LINES;
   }, 150_000);
@@ -215,7 +236,7 @@ sinks:
   if (process.env.BENCH_VERBOSE) process.stderr.write(pick(/^(flowlog_sink_request_seconds_(sum|count)|flowlog_sink_requests_total|flowlog_spool_commit_seconds_(sum|count)|flowlog_transform_seconds_total|flowlog_spool_writer_encode_seconds_total|flowlog_sink_messages_total)/) + '\n');
   renameSync(join(watch, 'app.log'), input);
   await stopChild(child);
-  return { name: 'flowlog: file → WASM filter → spool → Kafka', seconds, cpu, rssMiB: rss, note: ok ? `${LINES} events` : 'TIMED OUT' };
+  return { name: 'flowlog: file → WASM filter → spool → Kafka', seconds, cpu, rssMiB: rss, note: ok ? `${LINES} events; RSS ${idleRss.toFixed(0)} MiB before the file arrived` : 'TIMED OUT' };
 }
 
 async function main(): Promise<void> {
@@ -233,7 +254,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${LINES} lines, ${mb.toFixed(1)} MB\n`);
     const results: Result[] = [];
     results.push(await runFlowlog(broker, input, dir));
-    process.stderr.write(`bench: flowlog ${results[0]!.seconds.toFixed(1)} s, ${(mb / results[0]!.seconds).toFixed(1)} MB/s, ${results[0]!.cpu.toFixed(1)} CPU s, ${results[0]!.rssMiB.toFixed(0)} MiB\n`);
+    process.stderr.write(`bench: flowlog ${results[0]!.seconds.toFixed(1)} s, ${(mb / results[0]!.seconds).toFixed(1)} MB/s, ${results[0]!.cpu.toFixed(1)} CPU s, ${results[0]!.rssMiB.toFixed(0)} MiB (${results[0]!.note})\n`);
     // BENCH_ONLY=flowlog: the agent alone, for iterating on it (ratios need the full run)
     if (process.env.BENCH_ONLY === 'flowlog') return;
     results.push(await runKcat(broker, input, admin));

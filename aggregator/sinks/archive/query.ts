@@ -1,7 +1,7 @@
 // Reading the archive back: the catalog prunes files by time range, DuckDB scans the survivors
 // (a chunk of files at a time, so a long scan reports progress and stops early at --limit), and each
 // row is turned back into a LogEvent (known columns → attributes; the `attributes` JSON merged in).
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEvent, Attributes } from '../../../core/event.js';
@@ -9,6 +9,7 @@ import { FlowlogError } from '../../../core/errors.js';
 import { Catalog } from './catalog.js';
 import { DEFAULT_COLUMNS } from './config.js';
 import { columnName } from './partition.js';
+import { loadDuckDB } from './writer.js';
 
 export interface QueryFile {
   /** Local path to read. */
@@ -53,7 +54,7 @@ const BASE_COLUMNS = new Set(['time', 'time_nanos', 'observed_time', 'severity_t
 
 export async function* queryArchive(files: QueryFile[], columnMap: Record<string, string>, opts: QueryOptions): AsyncGenerator<ArchiveRow> {
   if (!(opts.toMs > opts.fromMs)) throw new FlowlogError('ARCHIVE_QUERY', '--to must be after --from');
-  const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', threads: '2' });
+  const db = await (await loadDuckDB()).DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', threads: '2' });
   const conn: DuckDBConnection = await db.connect();
   try {
     const chunk = opts.chunkFiles ?? 32;

@@ -8,7 +8,7 @@
 // (ns within the µs), observed_time TIMESTAMPTZ, severity_text, severity_number, body, one VARCHAR per
 // configured attribute, attributes (JSON object of the other attributes), kafka_topic,
 // kafka_partition, kafka_offset; dt, hour and the partition_by columns live in the path.
-import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { LogEvent } from '../../../core/event.js';
@@ -18,6 +18,9 @@ import type { ArchiveConfig } from './config.js';
 import type { FileEntry } from './catalog.js';
 import { bucketTimeMs, columnName, dtHour, partitionValue } from './partition.js';
 import { BulkLoader, type RawBatch } from './bulk.js';
+
+/** DuckDB's native library (~100 MB mapped) loads only when an archive is written or queried, not in every flowlog process. */
+export const loadDuckDB = () => import('@duckdb/node-api');
 
 export interface StagedFile extends Omit<FileEntry, 'staging'> {
   /** Absolute path of the staged file. */
@@ -49,7 +52,7 @@ export class ParquetBuffer {
 
   static async open(cfg: ArchiveConfig, tmpDir: string): Promise<ParquetBuffer> {
     mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
-    const db = await DuckDBInstance.create(':memory:', {
+    const db = await (await loadDuckDB()).DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       memory_limit: cfg.memory_limit,
       threads: String(cfg.threads),
