@@ -192,8 +192,7 @@ sinks:
     bootstrap_servers: "${broker.bootstrap}"
     topic: bench-flowlog
     compression: lz4
-    batch: { max_bytes: ${process.env.BENCH_SINK_BYTES ?? 900000} }
-`,
+${process.env.BENCH_SINK_BYTES ? `    batch: { max_bytes: ${process.env.BENCH_SINK_BYTES} }\n` : ''}`,
   );
   // the built CLI (dist/, `npm run build`), as installed; BENCH_FROM_SOURCES=1 runs the TypeScript through tsx
   const cli = process.env.BENCH_FROM_SOURCES ? ['--import', 'tsx', CLI] : [buildCli()];

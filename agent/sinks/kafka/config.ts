@@ -40,8 +40,13 @@ export const kafkaSinkConfig = z
     compression: z.enum(['none', 'gzip', 'lz4', 'snappy']).default('none'),
     batch: z
       .strictObject({
-        /** Uncompressed bytes per produce request (keep below the broker's message.max.bytes). */
-        max_bytes: z.number().int().min(1024).default(900_000),
+        /**
+         * Uncompressed bytes per produce request. The broker's message.max.bytes (1 MiB by default)
+         * applies to each partition's compressed batch: a request it refuses as too large is split,
+         * and the sink caps later requests lower for a while (flowlog_sink_request_cap_bytes).
+         * Default: 4 MB when compressed, 900 KB with compression none.
+         */
+        max_bytes: z.number().int().min(1024).optional(),
         /** How long to wait for more data before sending a partial batch. */
         timeout_ms: z.number().int().min(0).max(60_000).default(20),
       })
@@ -73,5 +78,6 @@ export const kafkaSinkConfig = z
   .refine((c) => !hasFields(c.topic) || c.default_topic !== undefined, {
     message: 'a templated topic needs default_topic (used when an event lacks the field)',
     path: ['default_topic'],
-  });
+  })
+  .transform((c) => ({ ...c, batch: { ...c.batch, max_bytes: c.batch.max_bytes ?? (c.compression === 'none' ? 900_000 : 4_000_000) } }));
 export type KafkaSinkConfig = z.infer<typeof kafkaSinkConfig>;

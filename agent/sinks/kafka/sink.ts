@@ -20,6 +20,11 @@ import { parseTemplate, sanitizeTopic, type Template } from './template.js';
 /** kafkajs groups messages per partition quadratically: never more than this many per send. */
 export const MAX_MESSAGES_PER_SEND = 2000;
 
+/** The request size never shrinks below this after the broker refused requests as too large. */
+const MIN_REQUEST_CAP = 64 * 1024;
+/** Requests acknowledged in a row before a lowered request cap is raised by a quarter again. */
+const CAP_RAISE_AFTER = 64;
+
 /** Where the sink takes its batches from (the agent adapts the spool to this). */
 export interface BatchSource {
   /** Batches not yet handed out, up to about maxBytes (at least one when any is waiting). */
@@ -47,6 +52,14 @@ export class KafkaSink implements Sink {
   private m!: ReturnType<KafkaSink['makeMetrics']>;
   private dead!: DeadLetterFile;
   private log!: ComponentContext['log'];
+  /**
+   * Uncompressed bytes per request now. The broker checks its message.max.bytes against the
+   * *compressed* batch of each partition, which the sink cannot know in advance: when the broker
+   * refuses a request as too large, the request is split and later ones are capped at half its size,
+   * then raised back towards batch.max_bytes while requests go through.
+   */
+  private requestCap: number;
+  private okSinceShrink = 0;
 
   constructor(
     private readonly cfg: KafkaSinkConfig,
@@ -58,6 +71,7 @@ export class KafkaSink implements Sink {
     if (cfg.key_field) fields.add(cfg.key_field);
     for (const [, t] of this.headers) for (const f of t.fields) fields.add(f);
     this.routeFields = [...fields].sort();
+    this.requestCap = cfg.batch.max_bytes;
   }
 
   healthy(): boolean {
@@ -78,6 +92,7 @@ export class KafkaSink implements Sink {
       deadEvents: m.counter('flowlog_sink_dead_letter_events_total', 'Events written to the dead-letter file', l),
       deadBytes: m.counter('flowlog_sink_dead_letter_bytes_total', 'Bytes written to the dead-letter file', l),
       up: m.gauge('flowlog_sink_up', '1 when the last produce attempt succeeded, 0 while retrying', l),
+      cap: m.gauge('flowlog_sink_request_cap_bytes', 'Uncompressed bytes per produce request now (lowered after the broker refused a request as too large)', l),
     };
   }
 
@@ -85,6 +100,7 @@ export class KafkaSink implements Sink {
     this.log = ctx.log;
     this.m = this.makeMetrics(ctx);
     this.m.up.set(1);
+    this.m.cap.set(this.requestCap);
     const path = this.cfg.dead_letter.path ?? join(ctx.dataDir, ctx.name, 'dead-letter.ndjson');
     this.dead = new DeadLetterFile(path, this.m.deadEvents, this.m.deadBytes);
     this.producer = this.cfg.producer_thread
@@ -167,6 +183,7 @@ export class KafkaSink implements Sink {
   async deliver(batches: readonly SpoolBatch[], signal: AbortSignal): Promise<void> {
     const fopts = { method: this.cfg.framing, eventsPerMessage: this.cfg.events_per_message, maxBytes: this.cfg.max_message_bytes };
     const requests: Pending[][] = [];
+    const cap = this.requestCap;
     let pending: Pending[] = [];
     let pendingBytes = 0;
     const values: FramedValue[] = [];
@@ -195,7 +212,7 @@ export class KafkaSink implements Sink {
           });
         }
         for (const v of values) {
-          if (pending.length >= MAX_MESSAGES_PER_SEND || (pending.length > 0 && pendingBytes + v.value.length > this.cfg.batch.max_bytes)) {
+          if (pending.length >= MAX_MESSAGES_PER_SEND || (pending.length > 0 && pendingBytes + v.value.length > cap)) {
             requests.push(pending);
             pending = [];
             pendingBytes = 0;
@@ -281,6 +298,11 @@ export class KafkaSink implements Sink {
     this.m.messages.inc(items.length);
     this.m.bytes.inc(bytes);
     if (!this.up) this.log.info('kafka produce recovered', { attempts });
+    if (this.requestCap < this.cfg.batch.max_bytes && ++this.okSinceShrink >= CAP_RAISE_AFTER) {
+      this.okSinceShrink = 0;
+      this.requestCap = Math.min(this.cfg.batch.max_bytes, Math.floor(this.requestCap * 1.25));
+      this.m.cap.set(this.requestCap);
+    }
     this.up = true;
     this.m.up.set(1);
   }
@@ -302,6 +324,20 @@ export class KafkaSink implements Sink {
         path: this.dead.path,
       });
       return;
+    }
+    if (cls === 'too_large') {
+      let bytes = 0;
+      for (const it of items) bytes += (it.message.value as Buffer).length;
+      const cap = Math.max(MIN_REQUEST_CAP, Math.min(this.requestCap, bytes >> 1));
+      if (cap < this.requestCap) {
+        this.requestCap = cap;
+        this.m.cap.set(cap);
+        this.log.once(`cap:${cap}`, 'info', 'the broker refused a produce request as too large (message.max.bytes applies to the compressed batch); splitting it and capping requests lower for a while', {
+          request_bytes: bytes,
+          cap_bytes: cap,
+        });
+      }
+      this.okSinceShrink = 0;
     }
     const mid = items.length >> 1;
     await this.sendWithRetry(items.slice(0, mid), signal);

@@ -14,7 +14,7 @@ import { memoryLogger } from '../../../../core/telemetry/logger.js';
 import { Metrics } from '../../../../core/telemetry/metrics.js';
 import { freePort } from '../../../kafka/broker.js';
 import { consumeAll } from '../../../helpers/consume.js';
-import { kafkaBootstrap, kafkaSkip, uniqueTopic } from '../../../helpers/kafka.js';
+import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic } from '../../../helpers/kafka.js';
 
 function setup(options: Record<string, unknown>) {
   const cfg = kafkaSinkConfig.parse(options);
@@ -106,6 +106,32 @@ describe.skipIf(kafkaSkip())('kafka sink delivery', () => {
     expect(s.metrics.valueOf('flowlog_sink_dead_letter_events_total', { component: 'out' })).toBe(1);
     const msgs = await consumeAll(kafkaBootstrap(), [topic], { events: 2 });
     expect(msgs.map((m) => JSON.parse(m.value.toString()).body)).toEqual(['seq=0 small', 'seq=2 small']);
+  });
+
+  it('splits requests the broker refuses as too large and caps later ones lower: everything delivered in order, nothing dead-lettered', async () => {
+    const topic = uniqueTopic('cap');
+    // the topic's own max.message.bytes (200 kB) is far below the sink's 2 MB requests
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '200000' }] }], waitForLeaders: true });
+    await admin.disconnect();
+    const s = setup({ bootstrap_servers: kafkaBootstrap(), topic, framing: 'newline_delimited', events_per_message: 32, batch: { max_bytes: 2_000_000 } });
+    const N = 4000;
+    for (let i = 0; i < N; i += 1000) {
+      const events = [];
+      for (let j = i; j < i + 1000; j++) events.push(newEvent(`seq=${j} ${'z'.repeat(900)}`));
+      await s.input.send({ events, ack: (st) => s.acks.push(st) });
+    }
+    s.input.close();
+    await s.done;
+    expect(s.acks).toEqual(Array(4).fill('delivered'));
+    expect(s.metrics.valueOf('flowlog_sink_dead_letter_events_total', { component: 'out' }) ?? 0).toBe(0);
+    const cap = s.metrics.valueOf('flowlog_sink_request_cap_bytes', { component: 'out' })!;
+    expect(cap).toBeLessThanOrEqual(200_000);
+    expect(cap).toBeGreaterThanOrEqual(64 * 1024);
+    const msgs = await consumeAll(kafkaBootstrap(), [topic], { events: N });
+    const seqs = msgs.flatMap((m) => m.value.toString().split('\n').map((l) => Number(/seq=(\d+)/.exec(JSON.parse(l).body)![1])));
+    expect(seqs).toEqual(Array.from({ length: N }, (_, i) => i));
   });
 
   it('dead-letters a record over max_message_bytes without sending it', async () => {
