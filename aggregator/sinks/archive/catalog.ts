@@ -95,16 +95,35 @@ export class Catalog {
     } catch (e) {
       throw new FlowlogError('ARCHIVE_IO', `cannot open the archive catalog ${file}: ${(e as Error).message}`, { cause: e });
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    // several aggregators open one catalog at once: wait for each other's locks from the first statement
     this.db.pragma('busy_timeout = 30000');
+    this.setWal();
+    this.db.pragma('synchronous = FULL');
     this.migrate();
   }
 
+  /**
+   * Switching to WAL needs a moment alone with the file, and SQLite answers SQLITE_BUSY at once
+   * (without waiting out busy_timeout) while another process opens it: retry for up to 30 s.
+   */
+  private setWal(): void {
+    const until = Date.now() + 30_000;
+    for (;;) {
+      try {
+        this.db.pragma('journal_mode = WAL');
+        return;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 20);
+      }
+    }
+  }
+
+  /** Each migration runs under the write lock and re-reads the version there: another process may have just applied it. */
   private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    for (let v = version; v < MIGRATIONS.length; v++) {
+    for (let v = 0; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
+        if ((this.db.pragma('user_version', { simple: true }) as number) !== v) return;
         this.db.exec(MIGRATIONS[v]!);
         this.db.pragma(`user_version = ${v + 1}`);
       }).immediate();
