@@ -11,6 +11,8 @@ export interface Line {
   end: number;
   /** True for the second and later pieces of a cut line (they do not start a line). */
   cont?: boolean;
+  /** The bytes as text, when the reader decoded its whole chunk at once (pure ASCII). */
+  text?: string;
 }
 
 export class LineSplitter {

@@ -98,7 +98,7 @@ export function textOf(bytes: Uint8Array, ctx: DecodeContext, attrs: Attributes)
 export class PlainDecoder implements LineDecoder {
   push(line: Line, _start: number, ctx: DecodeContext, out: LogEvent[]): void {
     const e = makeEvent('', ctx);
-    e.body = textOf(line.bytes, ctx, e.attributes);
+    e.body = line.text ?? textOf(line.bytes, ctx, e.attributes);
     if (line.truncated) {
       e.attributes[Attr.truncated] = true;
       ctx.stats.truncated++;

@@ -2,6 +2,7 @@
 // hands them to the file's decoder, and knows the exact offset up to which events were produced.
 // Rotation checks (truncation, replaced content, rename/delete of the path) live here too; the
 // engine (engine.ts) decides when to read, emits batches and closes detached files.
+import { isAscii } from 'node:buffer';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Attributes, LogEvent } from '../../../core/event.js';
 import { nowParts } from '../../../core/event.js';
@@ -143,7 +144,9 @@ export class FileTailer {
     if (this.fp.len < this.fpMax) this.fp = await readFingerprint(this.fh, this.fpMax);
     this.lines.length = 0;
     const start0 = this.split.consumed;
-    this.split.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), this.lines);
+    const chunk = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+    this.split.push(chunk, this.lines);
+    attachAsciiText(chunk, this.lines);
     await this.decodeLines(start0, batchSize, onEvents);
     return bytesRead;
   }
@@ -233,5 +236,22 @@ export class FileTailer {
 
   get maxLineBytes(): number {
     return this.maxLine;
+  }
+}
+
+/**
+ * A chunk of pure ASCII (the common log file) is decoded to text once, and each line cut from it
+ * gets its slice of that text: no per-line decoding, and no invalid UTF-8 is possible. Lines
+ * assembled across chunks keep only their bytes.
+ */
+function attachAsciiText(chunk: Buffer, lines: Line[]): void {
+  if (lines.length < 2 || !isAscii(chunk)) return;
+  const text = chunk.toString('latin1');
+  const base = chunk.byteOffset;
+  for (const line of lines) {
+    const b = line.bytes;
+    if (b.buffer !== chunk.buffer || b.byteOffset < base || b.byteOffset + b.length > base + chunk.length) continue;
+    const from = b.byteOffset - base;
+    line.text = text.slice(from, from + b.length);
   }
 }

@@ -38,6 +38,32 @@ describe('file source basics', () => {
     expect(typeof e.attributes['host.name']).toBe('string');
   });
 
+  it('gives the same bodies whether a chunk is decoded at once (ASCII) or line by line, across chunk edges', async () => {
+    const { dir, cleanup: rm } = tempDir();
+    cleanup.push(rm);
+    // small chunks so lines straddle them; an ASCII file, and one with UTF-8 and an invalid byte
+    const ascii: string[] = [];
+    for (let i = 0; i < 3000; i++) ascii.push(`seq=${i} ${'abc "q" \\ \t'.repeat(i % 7)}${i % 5 === 0 ? '\r' : ''}`);
+    writeFileSync(join(dir, 'a.log'), ascii.join('\n') + '\n');
+    const mixed = Buffer.concat([Buffer.from('seq=0 plain\nseq=1 café ünï\nseq=2 '), Buffer.from([0xff]), Buffer.from(' bad\nseq=3 end\n')]);
+    writeFileSync(join(dir, 'b.log'), mixed);
+    const r = start({ include: [join(dir, '*.log')], read_chunk_bytes: 4096, max_line_bytes: 100 });
+    await until(() => r.events.filter((e) => e.attributes['log.file.name'] === 'b.log').length >= 4 && r.events.filter((e) => e.attributes['log.file.name'] === 'a.log' && !e.attributes['log.truncated']).length >= 2000);
+    await new Promise((res) => setTimeout(res, 300));
+    // lines over max_line_bytes come in 100-byte pieces: join them back per file
+    const bodies = (name: string) => {
+      const out: string[] = [];
+      for (const e of r.events.filter((x) => x.attributes['log.file.name'] === name)) {
+        if (e.attributes['log.truncated'] && out.length && !/^seq=\d+ /.test(e.body)) out[out.length - 1] += e.body;
+        else out.push(e.body);
+      }
+      return out;
+    };
+    expect(bodies('a.log')).toEqual(ascii.map((l) => l.replace(/\r$/, '')));
+    expect(bodies('b.log')).toEqual(['seq=0 plain', 'seq=1 café ünï', 'seq=2 \uFFFD bad', 'seq=3 end']);
+    expect(r.events.find((e) => e.attributes['log.file.name'] === 'b.log' && e.body.startsWith('seq=2 '))!.attributes['log.invalid_utf8']).toBe(true);
+  });
+
   it('read_from end skips existing content at the first start only', async () => {
     const { dir, cleanup: rm } = tempDir();
     cleanup.push(rm);
