@@ -195,7 +195,8 @@ sinks:
 ${process.env.BENCH_SINK_BYTES ? `    batch: { max_bytes: ${process.env.BENCH_SINK_BYTES} }\n` : ''}`,
   );
   // the built CLI (dist/, `npm run build`), as installed; BENCH_FROM_SOURCES=1 runs the TypeScript through tsx
-  const cli = process.env.BENCH_FROM_SOURCES ? ['--import', 'tsx', CLI] : [buildCli()];
+  // BENCH_CLI=path/to/main.js runs another build (A/B comparisons)
+  const cli = process.env.BENCH_FROM_SOURCES ? ['--import', 'tsx', CLI] : [process.env.BENCH_CLI ?? buildCli()];
   const child = spawn(process.execPath, [...(process.env.FLOWLOG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...cli, 'agent', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOWLOG_LOG: 'info' } });
   let port = 0;
   let errText = '';
