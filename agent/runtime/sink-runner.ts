@@ -96,9 +96,10 @@ export class SpoolFeed implements BatchSource {
     }
   }
 
-  ack(batch: SpoolBatch): void {
+  ack(batches: readonly SpoolBatch[]): void {
+    if (batches.length === 0) return;
     try {
-      this.spool.ack(this.consumer, [batch.id]);
+      this.spool.ack(this.consumer, batches.map((b) => b.id));
     } catch (e) {
       // a closed spool keeps the batch: it is sent again after restart (at-least-once)
       if (!isFlowlogError(e, 'SPOOL_CLOSED')) throw e;
@@ -130,7 +131,7 @@ export async function runPlainSink(sink: Sink, ctx: ComponentContext, feed: Spoo
             {
               events,
               ack: (status) => {
-                if (status !== 'rejected') feed.ack(b);
+                if (status !== 'rejected') feed.ack([b]);
               },
             },
             ctx.signal,

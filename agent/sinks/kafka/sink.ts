@@ -31,8 +31,8 @@ export interface BatchSource {
   read(maxBytes: number): SpoolBatch[];
   /** Resolves when data may be waiting, after timeoutMs, or on abort. */
   wait(signal: AbortSignal, timeoutMs: number): Promise<void>;
-  /** Marks a batch delivered (removes it from the spool). Called in id order. */
-  ack(batch: SpoolBatch): void;
+  /** Marks batches delivered (removes them from the spool), in one transaction. Called in id order. */
+  ack(batches: readonly SpoolBatch[]): void;
   /** True once no more batches will arrive and everything was read (shutdown drain). */
   readonly finished: boolean;
 }
@@ -141,10 +141,8 @@ export class KafkaSink implements Sink {
         // the spool if this process stops
         if (bytes >= max_bytes) next = src.read(max_bytes);
         await sending;
-        for (const b of batches) {
-          src.ack(b);
-          this.m.batches.inc();
-        }
+        src.ack(batches);
+        this.m.batches.inc(batches.length);
       }
     } catch (e) {
       if (!(e instanceof FlowlogError && e.code === 'FLOWLOG_ABORTED')) throw e;
