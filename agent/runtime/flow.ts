@@ -3,7 +3,7 @@
 // checkpoints commit (and the ack fire) only with the last branch's append. Each branch is FIFO and
 // the spool commits appends in order, so by then every copy of this and every earlier batch is in.
 import type { BatchAck, Checkpoint } from '../../core/component.js';
-import type { LogEvent } from '../../core/event.js';
+import { cloneEvent, type LogEvent } from '../../core/event.js';
 
 export interface Done {
   checkpoints: Checkpoint[];
@@ -36,9 +36,6 @@ export function settle(c: Completion | undefined): Done | null {
   return null;
 }
 
-function copyEvent(e: LogEvent): LogEvent {
-  return { ...e, attributes: { ...e.attributes } };
-}
 
 /** One target, or a fan-out that gives each branch its own copy of the events (transforms may edit them). */
 export function fanOut(targets: Target[]): Target {
@@ -46,7 +43,7 @@ export function fanOut(targets: Target[]): Target {
   return async (b, signal) => {
     const join: Join | undefined = b.completion ? { remaining: targets.length, then: b.completion } : undefined;
     // copy before sending: the first branch may edit its events as soon as it has them
-    const copies = targets.map((_, i) => (i === 0 ? b.events : b.events.map(copyEvent)));
+    const copies = targets.map((_, i) => (i === 0 ? b.events : b.events.map(cloneEvent)));
     for (let i = 0; i < targets.length; i++) await targets[i]!({ events: copies[i]!, completion: join ? { join } : undefined }, signal);
   };
 }

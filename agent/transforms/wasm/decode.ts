@@ -2,7 +2,7 @@
 // length) read back from the input bytes, and the edit entries of the output region. Kept records
 // that were not modified are passed through as the same objects (no decoding); order is preserved.
 import { FlowlogError } from '../../../core/errors.js';
-import { severityFromText, severityText, type AttrValue, type LogEvent } from '../../../core/event.js';
+import { cloneEvent, severityFromText, severityText, type AttrValue, type LogEvent } from '../../../core/event.js';
 import {
   ACTION_MASK,
   BATCH_HEADER_BYTES,
@@ -47,6 +47,19 @@ function jsonUnescape(s: string): string {
     return s;
   }
 }
+
+/** The attributes without `key`, as a new object (`delete` would put the object in V8's slow dictionary mode). */
+function withoutKey(attrs: Record<string, AttrValue>, key: string): Record<string, AttrValue> {
+  const out: Record<string, AttrValue> = {};
+  for (const k in attrs) if (k !== key) out[k] = attrs[k]!;
+  return out;
+}
+
+/**
+ * UTF-8 text of bytes [start, end). Buffer#utf8Slice directly: the edit region is read in many short
+ * pieces (a key, a value), and toString's argument handling cost as much as the decoding.
+ */
+const utf8 = (b: Buffer, start: number, end: number): string => (b as Buffer & { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
 
 function value(type: number, text: string): AttrValue {
   switch (type & 0x7f) {
@@ -103,13 +116,13 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
       result[i] = e;
     } else {
       anyModified = true;
-      const c: LogEvent = { ...e, attributes: { ...e.attributes } };
+      const c = cloneEvent(e);
       if ((s & FLAG_BODY_IN_PLACE) !== 0) {
         if (!r.input) throw abiError('module flagged an in-place edit but the host has no input copy');
         const dv = Buffer.from(r.input.buffer, r.input.byteOffset, r.input.byteLength);
         const h = BATCH_HEADER_BYTES + i * RECORD_HEADER_BYTES;
         const off = dv.readUInt32LE(h);
-        c.body = dv.toString('utf8', off, off + dv.readUInt32LE(h + 4));
+        c.body = utf8(dv, off, off + dv.readUInt32LE(h + 4));
       }
       result[i] = c;
     }
@@ -135,7 +148,7 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
           const t = b[p]!;
           const len = b.readUInt32LE(p + 1);
           need(5 + len);
-          const text = b.toString('utf8', p + 5, p + 5 + len);
+          const text = utf8(b, p + 5, p + 5 + len);
           if (target) target.body = t === T_JSON_STRING ? jsonUnescape(text) : text;
           p += 5 + len;
           break;
@@ -144,12 +157,12 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
           need(2);
           const kl = b.readUInt16LE(p);
           need(2 + kl + 5);
-          let key = b.toString('utf8', p + 2, p + 2 + kl);
+          let key = utf8(b, p + 2, p + 2 + kl);
           p += 2 + kl;
           const t = b[p]!;
           const vl = b.readUInt32LE(p + 1);
           need(5 + vl);
-          const v = value(t, b.toString('utf8', p + 5, p + 5 + vl));
+          const v = value(t, utf8(b, p + 5, p + 5 + vl));
           if ((t & T_KEY_JSON) !== 0) key = jsonUnescape(key);
           if (target) target.attributes[key] = v;
           p += 5 + vl;
@@ -159,7 +172,10 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
           need(2);
           const kl = b.readUInt16LE(p);
           need(2 + kl);
-          if (target) delete target.attributes[b.toString('utf8', p + 2, p + 2 + kl)];
+          if (target) {
+            const key = utf8(b, p + 2, p + 2 + kl);
+            if (key in target.attributes) target.attributes = withoutKey(target.attributes, key);
+          }
           p += 2 + kl;
           break;
         }
@@ -178,7 +194,7 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
           need(2);
           const l = b.readUInt16LE(p);
           need(2 + l);
-          const text = b.toString('utf8', p + 2, p + 2 + l);
+          const text = utf8(b, p + 2, p + 2 + l);
           if (target) {
             target.severityText = text;
             target.severityNumber = severityFromText(text);
