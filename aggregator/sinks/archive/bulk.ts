@@ -12,10 +12,11 @@
 //   records are dead-lettered by the per-record path): a message containing them is refused up front.
 // - a line DuckDB cannot parse fails the read; dead letters need the per-record path's line numbers.
 //
-// Kafka offsets, timestamps and the batch (partition) ride along as marker lines before each message;
-// rows are numbered in file order (insertion order is preserved) and take the last marker's values.
-// The statement fails unless the markers come out in the order they were written, and a message
-// containing the marker key is refused, so no event passes for a marker. All of it is one statement.
+// Each line carries its Kafka coordinates: the loader writes `"__flowlog_k":[batch, offset, kafka ts]`
+// right after the line's opening brace, so no row depends on the order DuckDB returns them in (marker
+// lines plus a window over the row numbers cost a quarter of the statement). A message containing
+// the key is refused; a non-blank line that does not start with '{' sends the batch to the per-record
+// path (which dead-letters what is not JSON). All of it is one statement.
 import { closeSync, openSync, rmSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -23,23 +24,22 @@ import type { RawMessages } from '../../types.js';
 import type { ArchiveConfig } from './config.js';
 import { columnName, NULL_PARTITION } from './partition.js';
 
-const OFF = '__flowlog_kafka_offset';
-const TS = '__flowlog_kafka_ts';
-const PART = '__flowlog_kafka_part';
+/** The key the loader adds to every line: [batch number (1-based), Kafka offset, Kafka timestamp ms]. */
+const KEY = '__flowlog_k';
 /**
  * Refused up front: what DuckDB accepts but JSON.parse does not (outside strings; inside them it only
- * costs a fallback), and the marker keys (an event carrying one would pass for a marker).
+ * costs a fallback), and anything looking like the coordinates key (a duplicate key would be ambiguous).
  */
-const REFUSE = /NaN|Infinity|,[ \t\r\n]*[}\]]|__flowlog_kafka_/;
+const REFUSE = /NaN|Infinity|,[ \t\r\n]*[}\]]|__flowlog_/;
 
 const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** The temporary NDJSON file's rows, numbered in file order. */
+/** The temporary NDJSON file's rows. */
 const SQL_SOURCE = (file: string, maxObject: number) => `
-  SELECT row_number() OVER () AS rn, *
+  SELECT *
   FROM read_json(${lit(file)}, format = 'newline_delimited', maximum_object_size = ${maxObject},
-    columns = {${OFF}: 'BIGINT', ${TS}: 'BIGINT', ${PART}: 'INTEGER', timestamp: 'VARCHAR', observed_timestamp: 'VARCHAR',
+    columns = {${KEY}: 'BIGINT[]', timestamp: 'VARCHAR', observed_timestamp: 'VARCHAR',
                severity_text: 'JSON', severity_number: 'JSON', body: 'JSON', attributes: 'JSON'})`;
 
 // RFC 3339 as the bulk path reads it (anything else takes the per-record path)
@@ -116,8 +116,8 @@ export class BulkLoader {
       for (let i = 0; i < raw.values.length; i++) {
         const v = raw.values[i]!;
         if (v.length === 0 || v.length > maxLine || REFUSE.test(v.toString('latin1'))) return null;
-        parts.push(Buffer.from(`{"${OFF}":${raw.offsets[i]},"${TS}":${Math.trunc(raw.timestamps[i]!)},"${PART}":${b + 1}}\n`), v);
-        if (v[v.length - 1] !== 10) parts.push(NEWLINE);
+        const prefix = Buffer.from(`{"${KEY}":[${b + 1},${raw.offsets[i]},${Math.trunc(raw.timestamps[i]!)}]`);
+        if (!withCoordinates(v, prefix, parts)) return null;
         messages++;
       }
     }
@@ -144,7 +144,7 @@ export class BulkLoader {
       return Number(r.rowsChanged);
     } catch {
       // a line DuckDB cannot parse (the per-record path finds and dead-letters it), a row outside what
-      // the bulk path reproduces exactly, or markers out of order: the statement rolled back
+      // the bulk path reproduces exactly, or a row without coordinates: the statement rolled back
       return null;
     } finally {
       rmSync(file, { force: true });
@@ -153,6 +153,32 @@ export class BulkLoader {
 }
 
 const NEWLINE = Buffer.from('\n');
+const COMMA = Buffer.from(',');
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * Appends the lines of one message value to `parts`, each object line with `prefix` (`{"key":[...]`)
+ * in place of its opening brace. Blank lines pass unchanged. False when a line is neither.
+ */
+function withCoordinates(v: Buffer, prefix: Buffer, parts: Buffer[]): boolean {
+  let start = 0;
+  while (start < v.length) {
+    let nl = v.indexOf(10, start);
+    if (nl < 0) nl = v.length;
+    if (v[start] === 123) {
+      // '{}' takes the key alone; anything else gets a comma before its first member
+      parts.push(prefix, v[start + 1] === 125 ? NOTHING : COMMA, v.subarray(start + 1, nl), NEWLINE);
+    } else {
+      for (let k = start; k < nl; k++) {
+        const c = v[k];
+        if (c !== 32 && c !== 9 && c !== 13) return false;
+      }
+      parts.push(v.subarray(start, nl), NEWLINE);
+    }
+    start = nl + 1;
+  }
+  return true;
+}
 
 function writeAll(file: string, parts: Buffer[]): void {
   const fd = openSync(file, 'w', 0o600);
@@ -185,17 +211,11 @@ function buildInsert(cfg: ArchiveConfig): string {
   return `
   INSERT INTO buf
   WITH m AS (
-    SELECT rn, ${OFF} AS marker,
-      last_value(${OFF} IGNORE NULLS) OVER w AS k_off,
-      last_value(${TS} IGNORE NULLS) OVER w AS k_ts,
-      last_value(${PART} IGNORE NULLS) OVER w AS k_part,
-      last_value(${OFF} IGNORE NULLS) OVER before AS p_off,
-      last_value(${PART} IGNORE NULLS) OVER before AS p_part,
+    SELECT ${KEY}[2] AS k_off, ${KEY}[3] AS k_ts, ${KEY}[1] AS k_part,
       timestamp AS ts, observed_timestamp AS ots,
       severity_text, severity_number, json_type(severity_number) AS sn_t, body,
       CASE WHEN json_type(attributes) = 'OBJECT' THEN attributes END AS a
     FROM ($source)
-    WINDOW w AS (ORDER BY rn ROWS UNBOUNDED PRECEDING), before AS (ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
   ), p AS (
     SELECT *,
       regexp_full_match(ts, ${lit(RFC3339)}) AS ts_ok,
@@ -205,9 +225,8 @@ function buildInsert(cfg: ArchiveConfig): string {
       ${cfg.columns.length ? `json_extract_string(a, ${paths})` : 'NULL::VARCHAR[]'} AS cols,
       ${cfg.partition_by.length ? `json_extract_string(a, ${partPaths})` : 'NULL::VARCHAR[]'} AS parts
     FROM m
-    WHERE CASE WHEN marker IS NULL THEN true
-               WHEN p_off IS NULL OR k_part > p_part OR (k_part = p_part AND marker > p_off) THEN false
-               ELSE error('flowlog bulk: markers out of order') END
+    WHERE CASE WHEN k_off IS NOT NULL AND k_ts IS NOT NULL AND k_part IS NOT NULL THEN true
+               ELSE error('flowlog bulk: a row without its Kafka coordinates') END
   ), e AS (
     SELECT *,
       CASE WHEN ts IS NULL THEN k_ts * 1000 WHEN ts_ok THEN flowlog_ts_us(ts) END AS t_us,
