@@ -2,7 +2,7 @@
 // message or as newline-delimited events in one message value. Encoding happens once per event, where
 // it leaves the process; decoding once, where it enters the aggregator.
 import { FlowlogError } from './errors.js';
-import { formatRfc3339, parseRfc3339, type Attributes, type LogEvent } from './event.js';
+import { formatRfc3339, parseRfc3339, setAttribute, type Attributes, type LogEvent } from './event.js';
 
 export type Framing = 'single' | 'newline_delimited';
 
@@ -142,8 +142,8 @@ export function eventFromWire(o: unknown, fallbackMs: number): LogEvent {
   const attrs: Attributes = {};
   if (w.attributes && typeof w.attributes === 'object' && !Array.isArray(w.attributes)) {
     for (const [k, v] of Object.entries(w.attributes as Record<string, unknown>)) {
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') attrs[k] = v;
-      else if (v !== null && v !== undefined) attrs[k] = JSON.stringify(v);
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') setAttribute(attrs, k, v);
+      else if (v !== null && v !== undefined) setAttribute(attrs, k, JSON.stringify(v));
     }
   }
   return {

@@ -158,7 +158,17 @@ export function newEvent(body: string, attributes: Attributes = {}): LogEvent {
  * grow, and adding the next attribute then cost ~1.1 µs instead of ~0.05 µs (measured, Node 20).
  */
 export function cloneEvent(e: LogEvent): LogEvent {
-  return { ...e, attributes: Object.assign({}, e.attributes) };
+  const attributes = Object.assign({}, e.attributes);
+  // Object.assign *sets* keys, and setting "__proto__" changes the prototype instead of adding the
+  // attribute (JSON.parse makes it an own key): copy that one as data
+  if (Object.hasOwn(e.attributes, '__proto__')) setAttribute(attributes, '__proto__', e.attributes['__proto__']!);
+  return { ...e, attributes };
+}
+
+/** attrs[key] = value, also for the key "__proto__" (which an assignment would not store). */
+export function setAttribute(attrs: Attributes, key: string, value: AttrValue): void {
+  if (key === '__proto__') Object.defineProperty(attrs, key, { value, enumerable: true, writable: true, configurable: true });
+  else attrs[key] = value;
 }
 
 /** Timestamp in nanoseconds as a bigint (exact). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NdjsonEncoder, decodeMessage, encodeEvent, encodeNdjson } from '../../core/codec.js';
-import { eventTimeNs, formatRfc3339, parseRfc3339, severityFromSyslog, severityFromText, type LogEvent } from '../../core/event.js';
+import { cloneEvent, eventTimeNs, formatRfc3339, parseRfc3339, severityFromSyslog, severityFromText, type LogEvent } from '../../core/event.js';
 import { decodeUtf8 } from '../../core/utf8.js';
 
 const ev = (over: Partial<LogEvent> = {}): LogEvent => ({
@@ -114,6 +114,18 @@ describe('wire codec', () => {
     expect(lines.map((l) => JSON.parse(l).body)).toEqual(bodies);
     for (let i = 0; i < events.length; i++) expect(lines[i]).toBe(`{"timestamp":${JSON.stringify(formatRfc3339(events[i]!.timeMs, events[i]!.timeNs))},"observed_timestamp":${JSON.stringify(formatRfc3339(events[i]!.observedMs, events[i]!.observedNs))},"severity_text":"WARN","severity_number":13,"body":${JSON.stringify(bodies[i])},"attributes":{"host.name":"a","n":1}}\n`);
     expect(tail.map((l) => JSON.parse(l).attributes)).toEqual([{ 'host.name': 'b', n: 1 }, { 'host.name': 'b', n: 1 }, { 'host.name': 'b' }, { 'host.name': 'b', n: true }]);
+  });
+
+  it('keeps an attribute named __proto__ as an attribute, through decoding and cloneEvent', () => {
+    const r = decodeMessage('{"body":"x","attributes":{"__proto__":"p","a":{"b":1}}}', 0);
+    const a = r.events[0]!.attributes;
+    expect(Object.getOwnPropertyDescriptor(a, '__proto__')?.value).toBe('p');
+    expect(Object.getPrototypeOf(a)).toBe(Object.prototype);
+    expect(a.a).toBe('{"b":1}');
+    const c = cloneEvent(r.events[0]!);
+    expect(Object.getOwnPropertyDescriptor(c.attributes, '__proto__')?.value).toBe('p');
+    expect(c.attributes).not.toBe(a);
+    expect(JSON.parse(encodeEvent(c)).attributes).toEqual(JSON.parse('{"__proto__":"p","a":"{\\"b\\":1}"}'));
   });
 
   it('uses the fallback time when a record has no timestamp', () => {

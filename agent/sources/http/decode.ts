@@ -4,7 +4,7 @@
 // level/severity → severity, other keys → attributes (nested objects flattened with dots).
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
-import { Attr, nowParts, parseRfc3339, severityFromText, severityText, type Attributes, type LogEvent } from '../../../core/event.js';
+import { Attr, nowParts, parseRfc3339, setAttribute, severityFromText, severityText, type Attributes, type LogEvent } from '../../../core/event.js';
 import { BODY_KEYS, KNOWN_FIELDS, SEVERITY_KEYS, TIME_KEYS } from './fields.js';
 
 /** A request that is answered with this status and reason. */
@@ -194,14 +194,17 @@ export function recordToEvent(rec: unknown, source: string, now: readonly [numbe
   return e;
 }
 
+/** The attribute name of a record key: its semantic-convention name when known (own keys only: "constructor" is just a key). */
+const attrName = (key: string): string => (Object.hasOwn(KNOWN_FIELDS, key) ? KNOWN_FIELDS[key]! : key);
+
 function flatten(attrs: Attributes, key: string, v: unknown, depth: number): void {
   if (v === null || v === undefined) return;
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
-    attrs[KNOWN_FIELDS[key] ?? key] = v;
+    setAttribute(attrs, attrName(key), v);
   } else if (typeof v === 'object' && !Array.isArray(v) && depth < MAX_DEPTH) {
     for (const k in v as Record<string, unknown>) flatten(attrs, `${key}.${k}`, (v as Record<string, unknown>)[k], depth + 1);
   } else {
-    attrs[KNOWN_FIELDS[key] ?? key] = JSON.stringify(v);
+    setAttribute(attrs, attrName(key), JSON.stringify(v));
   }
 }
 

@@ -2,7 +2,7 @@
 // length) read back from the input bytes, and the edit entries of the output region. Kept records
 // that were not modified are passed through as the same objects (no decoding); order is preserved.
 import { FlowlogError } from '../../../core/errors.js';
-import { cloneEvent, severityFromText, severityText, type AttrValue, type LogEvent } from '../../../core/event.js';
+import { cloneEvent, setAttribute, severityFromText, severityText, type AttrValue, type LogEvent } from '../../../core/event.js';
 import {
   ACTION_MASK,
   BATCH_HEADER_BYTES,
@@ -51,7 +51,7 @@ function jsonUnescape(s: string): string {
 /** The attributes without `key`, as a new object (`delete` would put the object in V8's slow dictionary mode). */
 function withoutKey(attrs: Record<string, AttrValue>, key: string): Record<string, AttrValue> {
   const out: Record<string, AttrValue> = {};
-  for (const k in attrs) if (k !== key) out[k] = attrs[k]!;
+  for (const k of Object.keys(attrs)) if (k !== key) setAttribute(out, k, attrs[k]!);
   return out;
 }
 
@@ -164,7 +164,7 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
           need(5 + vl);
           const v = value(t, utf8(b, p + 5, p + 5 + vl));
           if ((t & T_KEY_JSON) !== 0) key = jsonUnescape(key);
-          if (target) target.attributes[key] = v;
+          if (target) setAttribute(target.attributes, key, v);
           p += 5 + vl;
           break;
         }
@@ -174,7 +174,7 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
           need(2 + kl);
           if (target) {
             const key = utf8(b, p + 2, p + 2 + kl);
-            if (key in target.attributes) target.attributes = withoutKey(target.attributes, key);
+            if (Object.hasOwn(target.attributes, key)) target.attributes = withoutKey(target.attributes, key);
           }
           p += 2 + kl;
           break;

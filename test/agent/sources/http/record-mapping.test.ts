@@ -43,4 +43,12 @@ describe('http_server record mapping', () => {
     const e = recordToEvent({ message: 'x', a: { b: { c: true } }, tags: ['x', 'y'], gone: null, _SYSTEMD_UNIT: 'sshd.service' }, 'in', now);
     expect(e.attributes).toEqual({ 'flowlog.source': 'in', 'a.b.c': true, tags: '["x","y"]', 'systemd.unit': 'sshd.service' });
   });
+  it('keeps record keys named like Object members (constructor, toString, __proto__) as they are', () => {
+    const rec = JSON.parse('{"message":"m","constructor":"c","toString":"t","__proto__":"p","hasOwnProperty":1}');
+    const e = recordToEvent(rec, 's');
+    const own = Object.fromEntries(Object.entries(Object.getOwnPropertyDescriptors(e.attributes)).map(([k, d]) => [k, d.value]));
+    const picked = Object.entries(own).filter(([k]) => ['constructor', 'toString', '__proto__', 'hasOwnProperty'].includes(k));
+    expect(picked.sort()).toEqual([['__proto__', 'p'], ['constructor', 'c'], ['hasOwnProperty', 1], ['toString', 't']]);
+    expect(Object.keys(own).filter((k) => k.includes('function') || k.includes('[object'))).toEqual([]);
+  });
 });

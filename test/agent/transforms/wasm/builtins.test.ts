@@ -157,6 +157,20 @@ describe('set / rename / remove', () => {
   });
 });
 
+test('an attribute named __proto__ (JSON.parse makes it an own key) survives set, remove and parse_json', async () => {
+  const attrs = JSON.parse('{"__proto__":"p","a":"1"}') as Record<string, string>;
+  const own = (o: object) => Object.entries(Object.getOwnPropertyDescriptors(o)).map(([k, d]) => [k, d.value]).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+  const [s] = await t('set', { fields: { b: 'x' } }).process([ev('x', attrs)]);
+  expect(own(s!.attributes)).toEqual([['__proto__', 'p'], ['a', '1'], ['b', 'x']]);
+  const [r] = await t('remove', { fields: ['a'] }).process([ev('x', attrs)]);
+  expect(own(r!.attributes)).toEqual([['__proto__', 'p']]);
+  const [g] = await t('remove', { fields: ['__proto__'] }).process([ev('x', attrs)]);
+  expect(own(g!.attributes)).toEqual([['a', '1']]);
+  const [j] = await t('parse_json', {}).process([ev('{"__proto__":"q","n":2}')]);
+  expect(Object.getOwnPropertyDescriptor(j!.attributes, '__proto__')?.value).toBe('q');
+  expect(Object.getPrototypeOf(j!.attributes)).toBe(Object.prototype);
+});
+
 describe('route', () => {
   test('first matching route sets flowlog.route; default_route otherwise', async () => {
     const out = await t('route', {
