@@ -87,6 +87,6 @@ function toTopicMessages(m: Extract<ToProducer, { t: 'send' }>): TopicMessages[]
 function plain(fields?: Record<string, unknown>): Record<string, unknown> | undefined {
   if (!fields) return undefined;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Error ? describeError(v) : v === undefined || typeof v === 'object' ? (v === undefined ? undefined : String(v)) : v;
+  for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Error ? describeError(v) : typeof v === 'object' ? String(v) : v;
   return out;
 }

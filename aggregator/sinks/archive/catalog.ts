@@ -121,7 +121,9 @@ export class Catalog {
 
   /** Each migration runs under the write lock and re-reads the version there: another process may have just applied it. */
   private migrate(): void {
-    for (let v = 0; v < MIGRATIONS.length; v++) {
+    // read outside the lock first: an up-to-date catalog (every open after the first) takes no lock here
+    const start = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = start; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         if ((this.db.pragma('user_version', { simple: true }) as number) !== v) return;
         this.db.exec(MIGRATIONS[v]!);
