@@ -19,6 +19,7 @@ export const METRIC = {
   corruptBatches: 'flowlog_spool_corrupt_batches_total',
   appendErrors: 'flowlog_spool_append_errors_total',
   commitSeconds: 'flowlog_spool_commit_seconds',
+  fsyncSeconds: 'flowlog_spool_fsync_seconds',
   blockedSeconds: 'flowlog_spool_full_blocked_seconds_total',
   checkpointAge: 'flowlog_spool_checkpoint_age_seconds',
   quarantined: 'flowlog_spool_quarantined_total',
@@ -47,6 +48,7 @@ export class SpoolMetrics {
   readonly corruptBatches: Counter;
   readonly blockedSeconds: Counter;
   readonly commitSeconds: Histogram;
+  readonly fsyncSeconds: Histogram;
   readonly quarantined: Counter;
   private readonly labels: { spool: string };
 
@@ -70,7 +72,8 @@ export class SpoolMetrics {
     this.droppedRecords = m.counter(METRIC.droppedRecords, 'Unsent records deleted by when_full: drop_oldest', l);
     this.corruptBatches = m.counter(METRIC.corruptBatches, 'Stored batches that failed their checksum and were removed', l);
     this.blockedSeconds = m.counter(METRIC.blockedSeconds, 'Seconds appends waited because the spool was full (when_full: block)', l);
-    this.commitSeconds = m.histogram(METRIC.commitSeconds, 'Duration of one spool commit (insert + checkpoints + fsync)', l);
+    this.commitSeconds = m.histogram(METRIC.commitSeconds, 'Duration of one spool commit (insert + checkpoints; the WAL fsync is timed apart)', l);
+    this.fsyncSeconds = m.histogram(METRIC.fsyncSeconds, 'Duration of one WAL fsync on the libuv pool (sync: full; covers every commit since the previous one)', l);
     this.quarantined = m.counter(METRIC.quarantined, 'Spool files moved aside at open because they were corrupt', l);
   }
 

@@ -18,12 +18,15 @@ import { SpoolMetrics } from './metrics.js';
 import { ensureDir, openSpoolDb, type Db } from './recover.js';
 import { SQL, prepareStatements, type Statements } from './sql.js';
 import type { SpoolBatch, SpoolEntry, SpoolOptions, SpoolStats } from './types.js';
+import { WalSync, type FsyncFn } from './wal-sync.js';
 
 export interface SpoolDeps {
   log: Logger;
   metrics: Metrics;
   /** When given, checkpoints for other sources are refused (SPOOL_BAD_INPUT). */
   knownSources?: string[];
+  /** Replaces fs.fsync for the WAL (tests hold or fail it). */
+  fsync?: FsyncFn;
 }
 
 type Resolved = Required<Omit<SpoolOptions, 'consumers'>> & { consumers: string[] };
@@ -65,6 +68,8 @@ export class Spool {
   private readonly log: Logger;
   private readonly known?: Set<string>;
   private readonly stmt: Statements;
+  /** sync: full — fsyncs the WAL after commits, off the event loop; null with sync: normal. */
+  private readonly walSync: WalSync | null;
   private open: Pending | null = null;
   private readonly sealed: Pending[] = [];
   private writing = false;
@@ -96,7 +101,8 @@ export class Spool {
     if (deps.knownSources) this.known = new Set(deps.knownSources);
     ensureDir(o.dir);
     this.file = join(o.dir, `${o.name}.db`);
-    const opened = openSpoolDb(this.file, { sync: o.sync, log: this.log });
+    // SQLite itself never fsyncs a commit: with sync: full the WAL is fsynced by walSync (wal-sync.ts).
+    const opened = openSpoolDb(this.file, { sync: 'normal', log: this.log });
     this.db = opened.db;
     if (opened.quarantinedTo) {
       this.quarantinedTo = opened.quarantinedTo;
@@ -104,6 +110,7 @@ export class Spool {
     }
     const db = this.db;
     this.stmt = prepareStatements(db);
+    this.walSync = o.sync === 'full' ? new WalSync(this.file + '-wal', (s) => this.m.fsyncSeconds.observe(s), (e) => this.fsyncFailed(e), deps.fsync) : null;
     ensureReserve(this.file, o.reserveBytes, o.dir, o.minFreeBytes);
     this.startupSweep();
     this.resync();
@@ -165,7 +172,8 @@ export class Spool {
           const enc = await p.encoded!;
           await this.waitForSpace(enc);
           this.commit(p, enc);
-          for (const w of p.waiters) w.resolve();
+          if (this.walSync) this.walSync.after(p.waiters);
+          else for (const w of p.waiters) w.resolve();
         } catch (e) {
           const err = toSpoolError(e);
           this.m.appendError(err.code);
@@ -184,6 +192,14 @@ export class Spool {
       this.writing = false;
       for (const f of this.idle.splice(0)) f();
     }
+  }
+
+  /** A failed WAL fsync: the appends it covered are refused (their checkpoints are not reported durable). */
+  private fsyncFailed(e: Error): Error {
+    const err = toSpoolError(e);
+    this.m.appendError(err.code);
+    this.log.error('spool fsync failed; the appends it covered were refused', { error: err.message, code: err.code });
+    return err;
   }
 
   private async waitForSpace(enc: EncodedBatch | null): Promise<void> {
@@ -222,7 +238,7 @@ export class Spool {
       }
       for (const c of p.checkpoints.values()) this.stmt.upsertCheckpoint.run(c.source, c.key, c.value, now);
     })();
-    // durable (per `sync`) from here on
+    // committed; durable (per `sync`) once walSync has fsynced the WAL
     this.m.commitSeconds.observe((performance.now() - t0) / 1000);
     if (dropped.batches) {
       this.depth.batches -= dropped.batches;
@@ -347,20 +363,10 @@ export class Spool {
     for (const f of [...this.spaceWaiters]) f();
   }
 
+  // An ack is never fsynced on its own (SQLite runs with synchronous=NORMAL): losing it to a power cut
+  // only means its batches are sent again (at-least-once), and the next durable append's WAL fsync
+  // covers it anyway (the WAL is written in order).
   private ackTxn(consumer: string, ids: number[]): { records: number; bytes: number } {
-    // An ack is committed without an fsync of its own, even with sync: full: losing it to a power cut
-    // only means its batches are sent again (at-least-once), and the next durable append's fsync
-    // covers it anyway (the WAL is written in order).
-    const relaxed = this.o.sync === 'full';
-    if (relaxed) this.db.exec(SQL.synchronous('NORMAL'));
-    try {
-      return this.ackTxnAt(consumer, ids);
-    } finally {
-      if (relaxed) this.db.exec(SQL.synchronous('FULL'));
-    }
-  }
-
-  private ackTxnAt(consumer: string, ids: number[]): { records: number; bytes: number } {
     let records = 0;
     let bytes = 0;
     const all = JSON.stringify(this.o.consumers);
@@ -481,6 +487,7 @@ export class Spool {
       this.seal();
       for (const f of [...this.spaceWaiters]) f();
       if (this.writing) await new Promise<void>((r) => this.idle.push(r));
+      await this.walSync?.drain();
       clearInterval(this.maintenanceTimer);
       try {
         runMaintenance(this.db);
@@ -490,6 +497,7 @@ export class Spool {
       this.closed = true;
       this.m.detach(this);
       this.db.close();
+      this.walSync?.close();
       for (const f of [...this.dataWaiters]) f();
     })());
   }

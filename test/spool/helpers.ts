@@ -2,17 +2,30 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { memoryLogger } from '../../core/telemetry/logger.js';
 import { Metrics } from '../../core/telemetry/metrics.js';
 import { Spool } from '../../spool/spool.js';
 import type { SpoolBatch, SpoolEntry, SpoolOptions } from '../../spool/types.js';
+import type { FsyncFn } from '../../spool/wal-sync.js';
 
 export function tempDir(prefix = 'flowlog-spool-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function openSpool(opts: SpoolOptions, extra: { knownSources?: string[] } = {}) {
+/** A `dir()` that makes a temp dir removed after the current test (call at module level). */
+export function tempDirsPerTest(prefix?: string): () => string {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((f) => f()));
+  return () => {
+    const t = tempDir(prefix);
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
+}
+
+export function openSpool(opts: SpoolOptions, extra: { knownSources?: string[]; fsync?: FsyncFn } = {}) {
   const log = memoryLogger();
   const metrics = new Metrics();
   const spool = Spool.open(opts, { log, metrics, ...extra });

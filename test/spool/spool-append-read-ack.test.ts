@@ -1,16 +1,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isFlowlogError } from '../../core/errors.js';
-import { openSpool, readAll, recordsOf, seqEntry, tempDir } from './helpers.js';
+import { openSpool, readAll, recordsOf, seqEntry, tempDirsPerTest } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((f) => f()));
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = tempDirsPerTest();
 
 describe('spool append / read / ack', () => {
   it('coalesces concurrent appends into one batch and one transaction, with last-writer-wins checkpoints', async () => {

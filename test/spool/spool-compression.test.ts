@@ -3,18 +3,12 @@
 import { join } from 'node:path';
 import { brotliCompressSync, constants, crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CODEC_BROTLI, CODEC_LZ4, CODEC_NONE, decodeBlob, decodeBlobAsync, encodeBatch, frameEntries } from '../../spool/blob.js';
 import { spoolOptions } from '../../spool/config.js';
-import { openSpool, readAll, recordsOf, seqEntry, tempDir } from './helpers.js';
+import { openSpool, readAll, recordsOf, seqEntry, tempDirsPerTest } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((f) => f()));
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = tempDirsPerTest();
 
 function codecs(d: string): number[] {
   const db = new Database(join(d, 'spool.db'), { readonly: true });

@@ -4,16 +4,10 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openSpool, readAll, recordsOf, seqEntry, tempDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { openSpool, readAll, recordsOf, seqEntry, tempDirsPerTest } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((f) => f()));
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = tempDirsPerTest();
 
 /** A closed spool holding 40 batches of random-padded records (a multi-MB file). */
 async function filledSpool(d: string): Promise<string> {

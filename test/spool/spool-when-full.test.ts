@@ -1,17 +1,11 @@
 // when_full: drop_oldest deletes the oldest unsent batches and counts them exactly; block holds the
 // writer until acks free space and loses nothing.
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SpoolEntry } from '../../spool/types.js';
-import { openSpool, readAll, recordsOf, tempDir } from './helpers.js';
+import { openSpool, readAll, recordsOf, tempDirsPerTest } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((f) => f()));
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = tempDirsPerTest();
 
 /** `n` records with incompressible padding (so compressed sizes are predictable). */
 function noisyEntry(src: string, from: number, n: number): SpoolEntry {
