@@ -4,7 +4,8 @@
 //   3. rsyslog imfile → omkafka (librdkafka, one message per line, disk-assisted queue)
 // Prints a markdown table: MB/s, lines/s, CPU seconds and peak RSS, and ratios to rsyslog and kcat.
 // Run: node --import tsx bench/agent.ts   (BENCH_LINES overrides the line count; BENCH_ONLY=flowlog runs
-// the agent alone; FLOWLOG_BENCH_NODE_ARGS passes node flags to it; needs Java for the broker)
+// the agent alone; FLOWLOG_BENCH_NODE_ARGS passes node flags to it; BENCH_TRANSFORM_YAML / BENCH_SINK_YAML
+// add one line of settings to the filter / the sink, e.g. "time_budget_ms: 0"; needs Java for the broker)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -187,14 +188,14 @@ transforms:
     type: filter
     inputs: [app]
     condition: { not: { body_contains: "DROPME" } }
-sinks:
+${process.env.BENCH_TRANSFORM_YAML ? `    ${process.env.BENCH_TRANSFORM_YAML}\n` : ''}sinks:
   kafka:
     type: kafka
     inputs: [keep]
     bootstrap_servers: "${broker.bootstrap}"
     topic: bench-flowlog
     compression: lz4
-${process.env.BENCH_SINK_BYTES ? `    batch: { max_bytes: ${process.env.BENCH_SINK_BYTES} }\n` : ''}`,
+${process.env.BENCH_SINK_BYTES ? `    batch: { max_bytes: ${process.env.BENCH_SINK_BYTES} }\n` : ''}${process.env.BENCH_SINK_YAML ? `    ${process.env.BENCH_SINK_YAML}\n` : ''}`,
   );
   // the built CLI (dist/, `npm run build`), as installed; BENCH_FROM_SOURCES=1 runs the TypeScript through tsx
   // BENCH_CLI=path/to/main.js runs another build (A/B comparisons)

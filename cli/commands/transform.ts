@@ -20,6 +20,7 @@ interface RunOpts {
   config?: string;
   timeBudgetMs?: string;
   maxMemoryPages?: string;
+  workerThread?: boolean;
 }
 
 function parseConfig(text: string | undefined): Record<string, unknown> {
@@ -38,7 +39,7 @@ function openTransform(target: string, o: RunOpts, log = createLogger({ level: '
   registerAll();
   setTransformTelemetry(new Metrics(), log);
   const cfg = parseConfig(o.config);
-  const runtime = { time_budget_ms: Number(o.timeBudgetMs ?? 1000), max_memory_pages: Number(o.maxMemoryPages ?? 256) };
+  const runtime = { time_budget_ms: Number(o.timeBudgetMs ?? 1000), max_memory_pages: Number(o.maxMemoryPages ?? 256), worker_thread: o.workerThread ?? false };
   const def = target.endsWith('.wasm') ? undefined : getComponent('transform', target);
   if (def && target !== 'wasm') {
     return def.build(def.schema.parse({ ...runtime, ...cfg }), { configDir: process.cwd(), dataDir: process.cwd() }) as Transform;
@@ -141,7 +142,7 @@ export function registerTransform(program: Command): void {
 
   cmd
     .command('bench')
-    .description('measure a module (or a built-in) on synthetic records: records/s and MB/s, inline and in the worker')
+    .description('measure a module (or a built-in) on synthetic records: records/s and MB/s, inline without and with the time budget, and in a worker thread')
     .argument('<module>', 'MODULE.wasm or a built-in transform type')
     .option('--config <json>', 'config as JSON')
     .option('--records <n>', 'records per run', '200000')
@@ -153,8 +154,13 @@ export function registerTransform(program: Command): void {
           newEvent(o.body.replaceAll('{i}', String(i)), { 'k8s.namespace.name': i % 2 ? 'prod' : 'dev', seq: i }),
         );
         const bytes = events.reduce((s, e) => s + Buffer.byteLength(e.body), 0);
-        for (const [label, budget] of [['inline', '0'], ['worker', '1000']] as const) {
-          const t = openTransform(target, { ...o, timeBudgetMs: budget });
+        const modes = [
+          ['inline', '0', false],
+          ['budget', '1000', false],
+          ['worker', '1000', true],
+        ] as const;
+        for (const [label, budget, workerThread] of modes) {
+          const t = openTransform(target, { ...o, timeBudgetMs: budget, workerThread });
           for (let i = 0; i < 8192 && i < n; i += 4096) await t.process(events.slice(i, i + 4096)); // warm-up
           const t0 = process.hrtime.bigint();
           let kept = 0;

@@ -39,8 +39,10 @@ export function normalizeCondition(c: Condition): Condition {
 const runtimeFields = {
   /** What happens to a batch the module failed on (trap, time budget, ABI violation). */
   on_error: z.enum(['pass', 'drop', 'dead_letter']).default('pass'),
-  /** Per-batch time budget; 0 runs the module on the pipeline thread without one. */
+  /** Per-batch time budget (a runaway module is stopped and the batch handled by on_error); 0: none. */
   time_budget_ms: z.number().int().min(0).max(60_000).default(1000),
+  /** Run the module in its own worker thread (frees the pipeline thread for heavy modules when cores are spare; costs a copy and a thread hop per batch). */
+  worker_thread: z.boolean().default(false),
   /** Memory cap of the module, in 64 KiB pages (256 = 16 MiB). */
   max_memory_pages: z.number().int().min(1).max(65536).default(256),
   /** Records per module call. */

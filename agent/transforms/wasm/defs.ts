@@ -33,6 +33,7 @@ function build(name: string, path: string, rt: C.RuntimeFields, moduleCfg: unkno
     config: moduleCfg,
     onError: rt.on_error,
     timeBudgetMs: rt.time_budget_ms,
+    workerThread: rt.worker_thread,
     maxMemoryPages: rt.max_memory_pages,
     maxBatch: rt.max_batch,
     deadLetterPath: rt.dead_letter.path ?? join(env.dataDir, 'transforms', `${safe}.dead-letter.ndjson`),

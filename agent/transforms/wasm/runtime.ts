@@ -29,8 +29,10 @@ export interface WasmTransformOptions {
   /** Config handed to flowlog_init as JSON. */
   config: unknown;
   onError: OnError;
-  /** Per-batch budget; 0 runs the module inline on the calling thread without a budget. */
+  /** Per-batch budget; 0: none. */
   timeBudgetMs: number;
+  /** Run the module in a worker thread instead of on the calling thread. */
+  workerThread?: boolean;
   maxMemoryPages: number;
   maxBatch: number;
   deadLetterPath?: string;
@@ -113,7 +115,9 @@ export class WasmTransform implements Transform {
       maxPages: this.o.maxMemoryPages,
       log: (level: number, msg: string) => this.log.once(`module:${msg}`, LEVELS[level] ?? 'info', `module: ${msg}`),
     };
-    return this.o.timeBudgetMs > 0 ? new WorkerRunner(mod, { ...opts, timeBudgetMs: this.o.timeBudgetMs }) : new InlineRunner(mod, opts);
+    return this.o.workerThread && this.o.timeBudgetMs > 0
+      ? new WorkerRunner(mod, { ...opts, timeBudgetMs: this.o.timeBudgetMs })
+      : new InlineRunner(mod, { ...opts, timeBudgetMs: this.o.timeBudgetMs });
   }
 
   process(events: LogEvent[]): Promise<LogEvent[]> {

@@ -40,6 +40,9 @@ describe('refused at load', () => {
   test('a sha256 pin that does not match', () => {
     refused(() => wasm('version_a', { sha256: 'ab'.repeat(32) }), 'FLOWLOG_TRANSFORM_LOAD', /sha256 is [0-9a-f]{64}, the config pins abab/);
   });
+  test('a module whose flowlog_init never returns is stopped by the time budget and refused', () => {
+    refused(() => wasm('initloop', { time_budget_ms: 200 }), 'FLOWLOG_TRANSFORM_LOAD', /initloop\.wasm: module exceeded its time budget of 200 ms in flowlog_init; stopped/);
+  });
   test('a wrong ABI version', () => {
     refused(() => wasm('abi2'), 'FLOWLOG_TRANSFORM_LOAD', /ABI version 2, this agent supports 1; rebuild/);
   });
@@ -66,10 +69,16 @@ describe('contained per batch; the next batches flow', () => {
     await t.close();
   });
 
-  test('a runaway loop is stopped by the time budget (worker terminated, respawned); on_error drop', async () => {
-    const t = wasm('loop', { on_error: 'drop', time_budget_ms: 300 });
+  test.each([
+    ['on the calling thread (watchdog stops it, instance recreated)', false],
+    ['in a worker thread (worker terminated, respawned)', true],
+  ])('a runaway loop is stopped by the time budget %s; on_error drop', async (_label, workerThread) => {
+    const t = wasm('loop', { on_error: 'drop', time_budget_ms: 300, worker_thread: workerThread });
     const before = errors('loop', 'timeout');
+    const t0 = performance.now();
     expect(await t.process([ev('LOOP forever'), ...batch('x')])).toEqual([]);
+    const stoppedAfter = performance.now() - t0;
+    expect(stoppedAfter).toBeGreaterThanOrEqual(290); // it ran until the budget, not a refusal up front
     const good = batch('after-loop');
     expect(bodies(await t.process(good))).toEqual(bodies(good));
     expect(errors('loop', 'timeout')).toBe(before + 1);

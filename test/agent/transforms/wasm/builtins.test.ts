@@ -1,5 +1,5 @@
-// Correctness of every built-in WASM transform, run inline (time_budget_ms: 0) and, for filter, in the
-// worker; and order preservation across chunked batches.
+// Correctness of every built-in WASM transform, run inline (time_budget_ms: 0) and, for filter, under
+// the time-budget watchdog and in a worker thread; and order preservation across chunked batches.
 import { afterAll, describe, expect, test } from 'vitest';
 import type { WasmTransform } from '../../../../agent/transforms/wasm/runtime.js';
 import { ev, make } from './helpers.js';
@@ -21,8 +21,8 @@ describe('filter', () => {
     ev('slow query 1200ms', { 'k8s.namespace.name': 'prod-us', app: 'db' }, 13),
     ev('health ok', {}, 0),
   ];
-  const bodies = async (cond: unknown, worker = false) =>
-    (await make('filter', { condition: cond, ...(worker ? {} : { time_budget_ms: 0 }) }).process(events)).map((e) => e.body);
+  const bodies = async (cond: unknown, mode: 'inline' | 'budget' | 'worker' = 'inline') =>
+    (await make('filter', { condition: cond, ...(mode === 'inline' ? { time_budget_ms: 0 } : mode === 'worker' ? { worker_thread: true } : {}) }).process(events)).map((e) => e.body);
 
   test('severity_at_least by name and number', async () => {
     expect(await bodies({ severity_at_least: 'warn' })).toEqual(['disk full on /var', 'slow query 1200ms']);
@@ -45,8 +45,9 @@ describe('filter', () => {
     expect(await bodies({ any: [{ body_contains: 'health' }, { attribute: 'app', equals: 'web' }] })).toEqual(['user logged in', 'health ok']);
     expect(await bodies({ not: { attribute: 'app', equals: 'db' } })).toEqual(['user logged in', 'health ok']);
   });
-  test('the worker-thread runner gives the same result', async () => {
-    expect(await bodies({ attribute: 'k8s.namespace.name', prefix: 'prod-' }, true)).toEqual(['disk full on /var', 'slow query 1200ms']);
+  test('the time-budget (watchdog) and worker-thread runners give the same result', async () => {
+    expect(await bodies({ attribute: 'k8s.namespace.name', prefix: 'prod-' }, 'budget')).toEqual(['disk full on /var', 'slow query 1200ms']);
+    expect(await bodies({ attribute: 'k8s.namespace.name', prefix: 'prod-' }, 'worker')).toEqual(['disk full on /var', 'slow query 1200ms']);
   });
   test('kept events are the same objects (no decode) and non-ASCII bodies are searched as UTF-8', async () => {
     const e = ev('naïve café — ошибка', { x: 'ü' });
