@@ -1,6 +1,9 @@
 // The size caps: when the spool counts as full (max_bytes on compressed batches stored, or less than
 // min_free_bytes free on the filesystem), and the drop_oldest deletion that runs inside the commit's
 // transaction so the insert and the drops are atomic and counted exactly.
+import { FlowlogError } from '../core/errors.js';
+import type { Logger } from '../core/telemetry/logger.js';
+import type { Counter } from '../core/telemetry/metrics.js';
 import { freeBytes } from './maintenance.js';
 import type { Statements } from './sql.js';
 
@@ -63,4 +66,37 @@ export function dropOldest(stmt: Statements, need: number, s: Stored, o: CapOpti
     stmt.addMeta.run(d.records, 'dropped_records');
   }
   return d;
+}
+
+export interface SpaceWait {
+  depth: () => Stored;
+  o: CapOptions & { name: string; maintenanceIntervalMs: number };
+  /** True once the spool is closing: a waiting append is refused (SPOOL_CLOSED). */
+  closing: () => boolean;
+  /** Wake-ups registered here are called when acks free space. */
+  waiters: Set<() => void>;
+  log: Logger;
+  blockedSeconds: Counter;
+}
+
+/** Resolves when a batch of `need` compressed bytes may be stored (when_full: block waits; drop_oldest never does). */
+export async function waitForSpace(need: number, w: SpaceWait): Promise<void> {
+  const { o } = w;
+  let reason = fullReason(need, w.depth(), o);
+  if (!reason) return;
+  if (canDrop(reason, need, w.depth(), o)) return; // the commit drops in its transaction
+  const t0 = Date.now();
+  w.log.warn('spool full: appends wait until sinks free space', { reason, stored_bytes: w.depth().stored, max_bytes: o.maxBytes, min_free_bytes: o.minFreeBytes });
+  while (reason) {
+    if (w.closing()) throw new FlowlogError('SPOOL_CLOSED', `spool ${o.name} closed while full; the waiting append was not stored`);
+    await new Promise<void>((r) => {
+      const wake = () => (w.waiters.delete(wake), clearTimeout(t), r());
+      const t = setTimeout(wake, Math.min(1000, o.maintenanceIntervalMs));
+      w.waiters.add(wake);
+    });
+    reason = fullReason(need, w.depth(), o);
+    if (reason && canDrop(reason, need, w.depth(), o)) break;
+  }
+  w.blockedSeconds.inc((Date.now() - t0) / 1000);
+  w.log.info('spool has space again: appends resume', { waited_ms: Date.now() - t0 });
 }

@@ -3,7 +3,7 @@
 // filesystem/disk measurements the full check and the gauges use.
 import { closeSync, fsyncSync, openSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
 import type { Db } from './recover.js';
-import { SQL } from './sql.js';
+import { SQL, type Statements } from './sql.js';
 
 /** Pages reclaimed per maintenance run at most (bounded pause: 4096 × 4 KiB = 16 MiB). */
 export const VACUUM_PAGES_PER_RUN = 4096;
@@ -25,6 +25,16 @@ export function runMaintenance(db: Db): MaintenanceResult {
   }
   const row = db.prepare(SQL.walCheckpointTruncate).get() as { busy: number } | undefined;
   return { vacuumedPages, walCheckpointed: row?.busy === 0 };
+}
+
+/** At open: deletes batches every configured consumer has acked (the consumer list may have shrunk) and stale acks. */
+export function sweepFullyAcked(db: Db, stmt: Statements, consumers: readonly string[]): void {
+  const all = JSON.stringify(consumers);
+  db.transaction(() => {
+    const ids = db.prepare(SQL.selectFullyAcked).pluck().all(all, consumers.length) as number[];
+    for (const id of ids) stmt.deleteBatch.get(id), stmt.deleteAcksOf.run(id);
+    db.prepare(SQL.deleteStaleAcks).run(all);
+  })();
 }
 
 /** Bytes of the database file plus its WAL. */

@@ -1,5 +1,6 @@
 // The spool's Prometheus series. Depth, disk and age gauges are refreshed on collection (and after
 // every commit/ack); counters move as records are appended, acked and dropped.
+import type { Logger } from '../core/telemetry/logger.js';
 import type { Counter, Gauge, Histogram, Metrics } from '../core/telemetry/metrics.js';
 
 export const METRIC = {
@@ -75,6 +76,20 @@ export class SpoolMetrics {
     this.commitSeconds = m.histogram(METRIC.commitSeconds, 'Duration of one spool commit (insert + checkpoints; the WAL fsync is timed apart)', l);
     this.fsyncSeconds = m.histogram(METRIC.fsyncSeconds, 'Duration of one WAL fsync on the libuv pool (sync: full; covers every commit since the previous one)', l);
     this.quarantined = m.counter(METRIC.quarantined, 'Spool files moved aside at open because they were corrupt', l);
+  }
+
+  setDepth(d: { batches: number; records: number; bytes: number; stored: number }): void {
+    this.depthBatches.set(d.batches);
+    this.depthRecords.set(d.records);
+    this.depthBytes.set(d.bytes);
+    this.storedBytes.set(d.stored);
+  }
+
+  /** Counts and logs batches deleted by when_full: drop_oldest. */
+  dropped(d: { batches: number; records: number; bytes: number }, log: Logger): void {
+    this.droppedBatches.inc(d.batches);
+    this.droppedRecords.inc(d.records);
+    log.warn('spool full: dropped the oldest unsent batches (when_full: drop_oldest)', { dropped_batches: d.batches, dropped_records: d.records, dropped_bytes: d.bytes });
   }
 
   appendError(code: string): void {

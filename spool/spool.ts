@@ -1,19 +1,20 @@
 // The spool: a durable queue of compressed batches in one SQLite WAL database (spool/types.ts has the
 // contract, docs/spool.md the design). Appends coalesce into an open batch that closes at
 // batchMaxRecords / batchMaxBytes / batchMaxMs; one writer commits sealed batches in order, each in
-// one transaction with the checkpoints that arrived with it; an append resolves when that commit is
-// durable. Consumers read unacked batches in id order and ack them; a batch is deleted once every
+// one transaction with the checkpoints that arrived with it (group-commit.ts); an append resolves
+// when that commit is durable (wal-sync.ts fsyncs the WAL off the event loop). Consumers read unacked batches in id order and ack them; a batch is deleted once every
 // configured consumer acked it.
 import { join } from 'node:path';
 import type { Checkpoint } from '../core/component.js';
 import { FlowlogError, isFlowlogError } from '../core/errors.js';
 import type { Logger } from '../core/telemetry/logger.js';
 import type { Metrics } from '../core/telemetry/metrics.js';
-import { decodeBlob, decodeBlobAsync, encodeBatch, type EncodedBatch } from './blob.js';
+import { decodeBlob, decodeBlobAsync, type EncodedBatch } from './blob.js';
 import { stripUndefined, toSpoolError, validateAppend } from './checks.js';
 import { SPOOL_DEFAULTS } from './defaults.js';
-import { canDrop, dropOldest, fullReason, type Dropped } from './caps.js';
-import { diskBytes, ensureReserve, releaseReserve, runMaintenance } from './maintenance.js';
+import { dropOldest, waitForSpace, type Dropped } from './caps.js';
+import { diskBytes, ensureReserve, releaseReserve, runMaintenance, sweepFullyAcked } from './maintenance.js';
+import { GroupCommit, type Pending } from './group-commit.js';
 import { SpoolMetrics } from './metrics.js';
 import { ensureDir, openSpoolDb, type Db } from './recover.js';
 import { SQL, prepareStatements, type Statements } from './sql.js';
@@ -31,21 +32,6 @@ export interface SpoolDeps {
 
 type Resolved = Required<Omit<SpoolOptions, 'consumers'>> & { consumers: string[] };
 
-interface Waiter {
-  resolve: () => void;
-  reject: (e: Error) => void;
-}
-
-interface Pending {
-  entries: SpoolEntry[];
-  checkpoints: Map<string, Checkpoint>;
-  records: number;
-  bytes: number;
-  waiters: Waiter[];
-  timer?: NodeJS.Timeout;
-  encoded?: Promise<EncodedBatch | null>;
-}
-
 interface BatchRow {
   id: number;
   created_ms: number;
@@ -55,8 +41,6 @@ interface BatchRow {
   crc32: number;
   blob: Buffer;
 }
-
-const cpKey = (c: Checkpoint) => `${c.source}\u0000${c.key}`;
 
 export class Spool {
   readonly file: string;
@@ -70,12 +54,9 @@ export class Spool {
   private readonly stmt: Statements;
   /** sync: full — fsyncs the WAL after commits, off the event loop; null with sync: normal. */
   private readonly walSync: WalSync | null;
-  private open: Pending | null = null;
-  private readonly sealed: Pending[] = [];
-  private writing = false;
+  private readonly group: GroupCommit;
   private closed = false;
   private closing: Promise<void> | null = null;
-  private idle: (() => void)[] = [];
   private dataWaiters = new Set<() => void>();
   private spaceWaiters = new Set<() => void>();
   private maintenanceTimer: NodeJS.Timeout;
@@ -110,9 +91,10 @@ export class Spool {
     }
     const db = this.db;
     this.stmt = prepareStatements(db);
+    this.group = new GroupCommit(o, (p, enc) => this.store(p, enc), (e) => this.commitRefused(e));
     this.walSync = o.sync === 'full' ? new WalSync(this.file + '-wal', (s) => this.m.fsyncSeconds.observe(s), (e) => this.fsyncFailed(e), deps.fsync) : null;
     ensureReserve(this.file, o.reserveBytes, o.dir, o.minFreeBytes);
-    this.startupSweep();
+    sweepFullyAcked(this.db, this.stmt, this.o.consumers);
     this.resync();
     this.lastId = (db.prepare(SQL.selectMaxSeq).pluck().get() as number | undefined) ?? 0;
     for (const r of db.prepare(SQL.selectCheckpointAges).all() as { source: string; updated_ms: number }[]) this.cpAge.set(r.source, r.updated_ms);
@@ -132,66 +114,22 @@ export class Spool {
       if (isFlowlogError(e)) this.m.appendError(e.code);
       return Promise.reject(e);
     }
-    return new Promise<void>((resolve, reject) => {
-      const p: Pending = (this.open ??= { entries: [], checkpoints: new Map(), records: 0, bytes: 0, waiters: [] } as Pending);
-      for (const e of entries) {
-        p.entries.push(e);
-        p.records += e.count;
-        p.bytes += e.payload.length;
-      }
-      for (const c of checkpoints) p.checkpoints.set(cpKey(c), { source: c.source, key: c.key, value: c.value });
-      p.waiters.push({ resolve, reject });
-      if (p.records >= this.o.batchMaxRecords || p.bytes >= this.o.batchMaxBytes) this.seal();
-      else if (!p.timer) {
-        p.timer = this.o.batchMaxMs > 0 ? setTimeout(() => this.seal(p), this.o.batchMaxMs) : (setImmediate(() => this.seal(p)) as unknown as NodeJS.Timeout);
-        // Group commit: an idle writer commits what arrived in this tick right away; while it is busy,
-        // appends keep coalescing and the batch closes when the writer is free again (see writeLoop).
-        if (this.o.commitWhenIdle && !this.writing) setImmediate(() => !this.writing && this.seal(p));
-      }
-    });
+    return new Promise<void>((resolve, reject) => this.group.add(entries, checkpoints, { resolve, reject }));
   }
 
-  /** Closes the open batch (or `only` if it is still the open one) and hands it to the writer. */
-  private seal(only?: Pending): void {
-    const p = this.open;
-    if (!p || (only && p !== only)) return;
-    this.open = null;
-    if (p.timer) clearTimeout(p.timer);
-    p.encoded = p.entries.length ? encodeBatch(p.entries, this.o.compression) : Promise.resolve(null);
-    p.encoded.catch(() => undefined); // handled by the writer
-    this.sealed.push(p);
-    if (!this.writing) void this.writeLoop();
+  /** Stores one sealed batch (GroupCommit's writer): waits for space, commits, hands the waiters on. */
+  private async store(p: Pending, enc: EncodedBatch | null): Promise<void> {
+    await this.waitForSpace(enc);
+    this.commit(p, enc);
+    if (this.walSync) this.walSync.after(p.waiters);
+    else for (const w of p.waiters) w.resolve();
   }
 
-  private async writeLoop(): Promise<void> {
-    this.writing = true;
-    try {
-      while (this.sealed.length) {
-        const p = this.sealed[0]!;
-        try {
-          const enc = await p.encoded!;
-          await this.waitForSpace(enc);
-          this.commit(p, enc);
-          if (this.walSync) this.walSync.after(p.waiters);
-          else for (const w of p.waiters) w.resolve();
-        } catch (e) {
-          const err = toSpoolError(e);
-          this.m.appendError(err.code);
-          if (err.code !== 'FLOWLOG_SPOOL_CLOSED') this.log.error('spool commit failed; the append was refused and its checkpoints did not move', { error: err.message, code: err.code });
-          // Nothing that was in flight with a refused append may commit after it (its checkpoints
-          // would skip the refused records): refuse the queued batches and the open one too.
-          const behind = [...this.sealed.splice(1), ...(this.open ? [this.open] : [])];
-          if (this.open?.timer) clearTimeout(this.open.timer);
-          this.open = null;
-          for (const q of [p, ...behind]) for (const w of q.waiters) w.reject(err);
-        }
-        this.sealed.shift();
-        if (!this.sealed.length && this.open && this.o.commitWhenIdle) this.seal();
-      }
-    } finally {
-      this.writing = false;
-      for (const f of this.idle.splice(0)) f();
-    }
+  private commitRefused(e: unknown): Error {
+    const err = toSpoolError(e);
+    this.m.appendError(err.code);
+    if (err.code !== 'FLOWLOG_SPOOL_CLOSED') this.log.error('spool commit failed; the append was refused and its checkpoints did not move', { error: err.message, code: err.code });
+    return err;
   }
 
   /** A failed WAL fsync: the appends it covered are refused (their checkpoints are not reported durable). */
@@ -202,25 +140,15 @@ export class Spool {
     return err;
   }
 
-  private async waitForSpace(enc: EncodedBatch | null): Promise<void> {
-    const need = enc?.blob.length ?? 0;
-    let reason = fullReason(need, this.depth, this.o);
-    if (!reason) return;
-    if (canDrop(reason, need, this.depth, this.o)) return; // commit() drops in its transaction
-    const t0 = Date.now();
-    this.log.warn('spool full: appends wait until sinks free space', { reason, stored_bytes: this.depth.stored, max_bytes: this.o.maxBytes, min_free_bytes: this.o.minFreeBytes });
-    while (reason) {
-      if (this.closing) throw new FlowlogError('SPOOL_CLOSED', `spool ${this.o.name} closed while full; the waiting append was not stored`);
-      await new Promise<void>((r) => {
-        const wake = () => (this.spaceWaiters.delete(wake), clearTimeout(t), r());
-        const t = setTimeout(wake, Math.min(1000, this.o.maintenanceIntervalMs));
-        this.spaceWaiters.add(wake);
-      });
-      reason = fullReason(need, this.depth, this.o);
-      if (reason && canDrop(reason, need, this.depth, this.o)) break;
-    }
-    this.m.blockedSeconds.inc((Date.now() - t0) / 1000);
-    this.log.info('spool has space again: appends resume', { waited_ms: Date.now() - t0 });
+  private waitForSpace(enc: EncodedBatch | null): Promise<void> {
+    return waitForSpace(enc?.blob.length ?? 0, {
+      depth: () => this.depth,
+      o: this.o,
+      closing: () => this.closing !== null,
+      waiters: this.spaceWaiters,
+      log: this.log,
+      blockedSeconds: this.m.blockedSeconds,
+    });
   }
 
   private commit(p: Pending, enc: EncodedBatch | null): void {
@@ -241,17 +169,8 @@ export class Spool {
     // committed; durable (per `sync`) once walSync has fsynced the WAL
     this.m.commitSeconds.observe((performance.now() - t0) / 1000);
     if (dropped.batches) {
-      this.depth.batches -= dropped.batches;
-      this.depth.records -= dropped.records;
-      this.depth.bytes -= dropped.bytes;
-      this.depth.stored -= dropped.stored;
-      this.m.droppedBatches.inc(dropped.batches);
-      this.m.droppedRecords.inc(dropped.records);
-      this.log.warn('spool full: dropped the oldest unsent batches (when_full: drop_oldest)', {
-        dropped_batches: dropped.batches,
-        dropped_records: dropped.records,
-        dropped_bytes: dropped.bytes,
-      });
+      for (const k of ['batches', 'records', 'bytes', 'stored'] as const) this.depth[k] -= dropped[k];
+      this.m.dropped(dropped, this.log);
     }
     for (const c of p.checkpoints.values()) {
       this.cpAge.set(c.source, now);
@@ -446,26 +365,13 @@ export class Spool {
   }
 
   private setDepthGauges(): void {
-    this.m.depthBatches.set(this.depth.batches);
-    this.m.depthRecords.set(this.depth.records);
-    this.m.depthBytes.set(this.depth.bytes);
-    this.m.storedBytes.set(this.depth.stored);
+    this.m.setDepth(this.depth);
   }
 
   /** Recomputes the in-memory totals from the database (another process may have drained it). */
   private resync(): void {
     const t = this.stmt.selectTotals.get() as { batches: number; records: number; bytes: number; blob_bytes: number };
     this.depth = { batches: t.batches, records: t.records, bytes: t.bytes, stored: t.blob_bytes };
-  }
-
-  /** Deletes batches every configured consumer has acked (the consumer list may have shrunk) and stale acks. */
-  private startupSweep(): void {
-    const all = JSON.stringify(this.o.consumers);
-    this.db.transaction(() => {
-      const ids = this.db.prepare(SQL.selectFullyAcked).pluck().all(all, this.o.consumers.length) as number[];
-      for (const id of ids) this.stmt.deleteBatch.get(id), this.stmt.deleteAcksOf.run(id);
-      this.db.prepare(SQL.deleteStaleAcks).run(all);
-    })();
   }
 
   private maintain(): void {
@@ -484,9 +390,9 @@ export class Spool {
   /** Commits the open batch, waits for the writer, checkpoints the WAL and closes the database. */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
-      this.seal();
+      const flushed = this.group.flush();
       for (const f of [...this.spaceWaiters]) f();
-      if (this.writing) await new Promise<void>((r) => this.idle.push(r));
+      await flushed;
       await this.walSync?.drain();
       clearInterval(this.maintenanceTimer);
       try {
