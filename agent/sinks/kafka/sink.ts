@@ -5,7 +5,7 @@
 // take go to the dead-letter file. It also implements the plain Sink contract (events in memory).
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
-import { encodeNdjson } from '../../../core/codec.js';
+import { NdjsonEncoder } from '../../../core/codec.js';
 import type { BuildEnv, ComponentContext, Sink, SinkContext } from '../../../core/component.js';
 import { FlowlogError, describeError } from '../../../core/errors.js';
 import type { SpoolBatch, SpoolEntry } from '../../../spool/types.js';
@@ -155,14 +155,14 @@ export class KafkaSink implements Sink {
   async run(ctx: SinkContext): Promise<void> {
     this.start(ctx);
     const grouper = new Grouper(this.routeFields);
+    const encoder = new NdjsonEncoder();
     let id = 0;
     try {
       for await (const b of ctx.input) {
-        const entries: SpoolEntry[] = grouper.split(b.events).map(([group, events]) => ({
-          group,
-          payload: Buffer.from(encodeNdjson(events)),
-          count: events.length,
-        }));
+        const entries: SpoolEntry[] = grouper.split(b.events).map(([group, events]) => {
+          for (const e of events) encoder.add(e);
+          return { group, ...encoder.take() };
+        });
         const batch: SpoolBatch = { id: ++id, entries, records: b.events.length, bytes: 0, createdMs: Date.now() };
         try {
           await this.deliver([batch], ctx.signal);
