@@ -101,6 +101,11 @@ export class Channel<T> implements AsyncIterable<T> {
     return r.done ? undefined : r.value;
   }
 
+  /** The next queued item without taking it (undefined when none is queued). */
+  peek(): T | undefined {
+    return this.length > 0 ? this.items[this.head] : undefined;
+  }
+
   /** Takes up to `max` queued items without waiting (may return an empty array). */
   drain(max = Infinity): T[] {
     const out: T[] = [];

@@ -15,7 +15,12 @@ export interface Join {
   then: Completion;
 }
 
-export type Completion = Done | { join: Join };
+/** Several batches merged into one (coalesce): each part settles on its own, in order. */
+export interface All {
+  all: Completion[];
+}
+
+export type Completion = Done | { join: Join } | All;
 
 export interface FlowBatch {
   events: LogEvent[];
@@ -29,6 +34,7 @@ export type Target = (b: FlowBatch, signal?: AbortSignal) => Promise<void>;
 export function settle(c: Completion | undefined): Done | null {
   let cur = c;
   while (cur) {
+    if ('all' in cur) return mergeDone(cur.all.map(settle));
     if (!('join' in cur)) return cur;
     if (--cur.join.remaining > 0) return null;
     cur = cur.join.then;
@@ -36,6 +42,35 @@ export function settle(c: Completion | undefined): Done | null {
   return null;
 }
 
+/** The Dones of merged batches as one: checkpoints in order (a later one of the same key wins), every ack called. */
+function mergeDone(parts: (Done | null)[]): Done | null {
+  const done = parts.filter((d): d is Done => d !== null);
+  if (done.length <= 1) return done[0] ?? null;
+  const acks = done.map((d) => d.ack).filter((a): a is BatchAck => a !== undefined);
+  return {
+    checkpoints: done.flatMap((d) => d.checkpoints),
+    ack: acks.length ? (status, e) => acks.forEach((a) => a(status, e)) : undefined,
+  };
+}
+
+/**
+ * Batches already queued behind `first`, merged into it while the total stays within `maxEvents`
+ * (never waits for more: merging only what is queued adds no latency). Fewer, larger batches cost
+ * less per event in every stage (a transform module call, its time-budget guard, a spool append).
+ */
+export function coalesce(first: FlowBatch, queued: { peek(): FlowBatch | undefined; drain(max: number): FlowBatch[] }, maxEvents: number): FlowBatch {
+  let next = queued.peek();
+  if (!next || first.events.length + next.events.length > maxEvents) return first;
+  const events = first.events.slice();
+  const completions: Completion[] = first.completion ? [first.completion] : [];
+  while (next && events.length + next.events.length <= maxEvents) {
+    queued.drain(1);
+    for (const e of next.events) events.push(e);
+    if (next.completion) completions.push(next.completion);
+    next = queued.peek();
+  }
+  return { events, completion: completions.length === 0 ? undefined : completions.length === 1 ? completions[0] : { all: completions } };
+}
 
 /** One target, or a fan-out that gives each branch its own copy of the events (transforms may edit them). */
 export function fanOut(targets: Target[]): Target {

@@ -10,10 +10,13 @@ import type { Logger } from '../../core/telemetry/logger.js';
 import type { Metrics } from '../../core/telemetry/metrics.js';
 import { Spool } from '../../spool/spool.js';
 import { spoolOptions, SPOOL_DEFAULTS } from '../../spool/config.js';
-import { fanOut, type FlowBatch, type Target } from './flow.js';
+import { coalesce, fanOut, type FlowBatch, type Target } from './flow.js';
 import { isSpoolSink, runPlainSink, SpoolFeed } from './sink-runner.js';
 import { SpoolWriter } from './spool-writer.js';
 import { buildTopology, type Topology } from './topology.js';
+
+/** A transform takes the batches queued for it merged up to this many events (the WASM runtime's max_batch default). */
+const COALESCE_MAX_EVENTS = 4096;
 
 /** Events a stage's input channel holds before its senders wait. */
 export const CHANNEL_EVENTS = 4096;
@@ -134,7 +137,8 @@ export class Pipeline {
         const dropped = this.metrics.counter('flowlog_transform_failed_events_total', 'Events dropped because a transform threw on their batch', l);
         const secs = this.metrics.counter('flowlog_transform_seconds_total', 'Time spent in a transform', l);
         const queued = this.metrics.gauge('flowlog_channel_queued_events', 'Events waiting in a stage input channel', { component: t.name });
-        for await (const b of ch) {
+        for await (const first of ch) {
+          const b = coalesce(first, ch, COALESCE_MAX_EVENTS);
           queued.set(ch.usedWeight);
           evIn.inc(b.events.length);
           let events = b.events;
