@@ -64,6 +64,8 @@ export interface Source {
 export interface Transform {
   /** Maps events in order; may drop or edit them. Must not keep references to the input array. */
   process(events: LogEvent[]): LogEvent[] | Promise<LogEvent[]>;
+  /** How many process() calls the stage may have outstanding (default 1); their results are taken in call order. */
+  readonly concurrency?: number;
   close?(): Promise<void> | void;
 }
 

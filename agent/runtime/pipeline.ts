@@ -5,6 +5,7 @@
 import { Channel } from '../../core/channel.js';
 import type { ComponentContext, EventBatch, Output } from '../../core/component.js';
 import type { LoadedConfig } from '../../core/config/load.js';
+import type { LogEvent } from '../../core/event.js';
 import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/telemetry/logger.js';
 import type { Metrics } from '../../core/telemetry/metrics.js';
@@ -137,14 +138,15 @@ export class Pipeline {
         const dropped = this.metrics.counter('flowlog_transform_failed_events_total', 'Events dropped because a transform threw on their batch', l);
         const secs = this.metrics.counter('flowlog_transform_seconds_total', 'Time spent in a transform', l);
         const queued = this.metrics.gauge('flowlog_channel_queued_events', 'Events waiting in a stage input channel', { component: t.name });
-        for await (const first of ch) {
-          const b = coalesce(first, ch, COALESCE_MAX_EVENTS);
-          queued.set(ch.usedWeight);
-          evIn.inc(b.events.length);
-          let events = b.events;
-          const t0 = process.hrtime.bigint();
+        // Up to `window` batches are in the transform at once (a worker-thread module runs one while
+        // the next are encoded); results go downstream in input order.
+        const window = Math.max(1, t.transform.concurrency ?? 1);
+        const inflight: { b: FlowBatch; p: Promise<LogEvent[]>; t0: bigint }[] = [];
+        const finish = async () => {
+          const { b, p, t0 } = inflight.shift()!;
+          let events: LogEvent[];
           try {
-            events = b.events.length ? await t.transform.process(b.events) : b.events;
+            events = await p;
           } catch (e) {
             errs.inc();
             dropped.inc(b.events.length);
@@ -157,7 +159,29 @@ export class Pipeline {
           secs.inc(Number(process.hrtime.bigint() - t0) / 1e9);
           evOut.inc(events.length);
           if (events.length || b.completion) await send({ events, completion: b.completion });
+        };
+        for (;;) {
+          // deliver the oldest result when the window is full, or when no input is waiting
+          if (inflight.length && (inflight.length >= window || ch.length === 0)) {
+            await finish();
+            continue;
+          }
+          const first = await ch.recv();
+          if (first === undefined) break;
+          const b = coalesce(first, ch, COALESCE_MAX_EVENTS);
+          queued.set(ch.usedWeight);
+          evIn.inc(b.events.length);
+          const t0 = process.hrtime.bigint();
+          let p: Promise<LogEvent[]>;
+          try {
+            p = Promise.resolve(b.events.length ? t.transform.process(b.events) : b.events);
+          } catch (e) {
+            p = Promise.reject(e as Error);
+          }
+          p.catch(() => undefined); // awaited by finish()
+          inflight.push({ b, p, t0 });
         }
+        while (inflight.length) await finish();
         await t.transform.close?.();
         this.finished(t.name);
       }),

@@ -8,14 +8,11 @@
 //   this moves the module's CPU off the pipeline thread, at the cost of a copy and a hop per batch.
 // `time_budget_ms: 0` runs inline without a watchdog.
 import { Script, createContext, type Context } from 'node:vm';
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../../../core/worker.js';
-import { FlowlogError, isFlowlogError, type ErrorCodeName } from '../../../core/errors.js';
+import { FlowlogError, isFlowlogError } from '../../../core/errors.js';
 import type { BatchResult } from './decode.js';
 import type { EncodedBatch } from './encode.js';
 import { ModuleInstance, type ModuleLog } from './instance.js';
 import type { LoadedModule } from './module-cache.js';
-import type { FromWorker, ToWorker } from './worker.js';
 
 export interface Runner {
   /** The module's flowlog_needs bits (after init). */
@@ -87,126 +84,5 @@ export class InlineRunner implements Runner {
   }
   async close(): Promise<void> {
     this.inst = null;
-  }
-}
-
-const WORKER_LOAD_LIMIT_MS = 30_000;
-
-function spawnWorker(): Worker {
-  return startWorker(import.meta.url, 'worker');
-}
-
-export class WorkerRunner implements Runner {
-  private worker: Worker | null = null;
-  private ready: Promise<void> | null = null;
-  private pending: { id: number; resolve: (r: BatchResult) => void; reject: (e: Error) => void } | null = null;
-  private nextId = 1;
-  private closed = false;
-  needs = 0;
-  attrKeys: string[] | null = null;
-
-  constructor(
-    private readonly mod: LoadedModule,
-    private readonly opts: RunnerOptions & { timeBudgetMs: number },
-  ) {}
-
-  /** Starts the worker and initializes the module (rejects with TRANSFORM_LOAD on a bad module). */
-  start(): Promise<void> {
-    if (this.ready) return this.ready;
-    const w = spawnWorker();
-    w.unref();
-    this.worker = w;
-    this.ready = new Promise<void>((resolve, reject) => {
-      let loaded = false;
-      // starting a thread takes time of its own: the load gets a generous limit, so a module whose
-      // flowlog_init never returns is refused instead of hanging the transform
-      const limit = Math.max(this.opts.timeBudgetMs, WORKER_LOAD_LIMIT_MS);
-      const budget = setTimeout(() => {
-        if (loaded) return;
-        this.reset(w);
-        void w.terminate();
-        reject(new FlowlogError('TRANSFORM_LOAD', `${this.mod.source}: the worker did not finish loading the module (flowlog_init) within ${limit} ms; stopped`));
-      }, limit);
-      w.on('message', (m: FromWorker) => {
-        if (m.t === 'log') return this.opts.log(m.level, m.msg);
-        if (m.t === 'loaded') {
-          loaded = true;
-          clearTimeout(budget);
-          this.needs = m.needs;
-          this.attrKeys = m.attrKeys;
-          return resolve();
-        }
-        if (m.t === 'error' && m.id === -1) return clearTimeout(budget), reject(new FlowlogError(m.code as ErrorCodeName, m.message));
-        const p = this.pending;
-        if (!p || p.id !== m.id) return;
-        this.pending = null;
-        if (m.t === 'done') p.resolve({ statuses: m.statuses, output: m.output, input: m.input });
-        else p.reject(new FlowlogError(m.code as ErrorCodeName, m.message));
-      });
-      w.on('error', (e) => {
-        if (!loaded) reject(new FlowlogError('TRANSFORM_LOAD', `transform worker failed: ${e.message}`, { cause: e }));
-        this.failPending(new FlowlogError('TRANSFORM_TRAP', `transform worker failed: ${e.message}`, { cause: e }));
-        this.reset(w);
-      });
-      w.on('exit', () => {
-        if (!loaded) reject(new FlowlogError('TRANSFORM_LOAD', 'transform worker exited during load'));
-        this.failPending(new FlowlogError('TRANSFORM_TRAP', 'transform worker exited'));
-        this.reset(w);
-      });
-    });
-    w.postMessage({
-      t: 'load',
-      module: this.mod.module,
-      source: this.mod.source,
-      minPages: this.mod.minPages,
-      config: this.opts.config,
-      maxPages: this.opts.maxPages,
-    } satisfies ToWorker);
-    return this.ready;
-  }
-
-  private reset(w: Worker): void {
-    if (this.worker === w) {
-      this.worker = null;
-      this.ready = null;
-    }
-  }
-
-  private failPending(e: Error): void {
-    const p = this.pending;
-    this.pending = null;
-    p?.reject(e);
-  }
-
-  /** One batch at a time (the transform serializes calls); the time budget starts when it is posted. */
-  async run(b: EncodedBatch): Promise<BatchResult> {
-    if (this.closed) throw new FlowlogError('TRANSFORM_LOAD', 'transform runner is closed');
-    await this.start();
-    const w = this.worker!;
-    const input = b.bytes.slice(0, b.length); // copy: the encoder reuses its buffer
-    const id = this.nextId++;
-    return new Promise<BatchResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pending?.id !== id) return;
-        this.pending = null;
-        this.reset(w);
-        void w.terminate();
-        reject(new FlowlogError('TRANSFORM_TIMEOUT', `module exceeded its time budget of ${this.opts.timeBudgetMs} ms on a ${b.count}-record batch; worker stopped`));
-      }, this.opts.timeBudgetMs);
-      this.pending = {
-        id,
-        resolve: (r) => (clearTimeout(timer), resolve(r)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      };
-      w.postMessage({ t: 'run', id, input, count: b.count } satisfies ToWorker, [input.buffer]);
-    });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    const w = this.worker;
-    this.worker = null;
-    this.ready = null;
-    if (w) await w.terminate();
   }
 }

@@ -15,7 +15,9 @@ import { decodeBatch, type DecodeCounts } from './decode.js';
 import { BatchEncoder } from './encode.js';
 import { loadModuleBytes, type LoadedModule } from './module-cache.js';
 import { checkAbiVersion } from './instance.js';
-import { InlineRunner, WorkerRunner, type Runner } from './runner.js';
+import { InlineRunner, type Runner } from './runner.js';
+import { QUEUE_DEPTH, WorkerRunner } from './worker-runner.js';
+import type { BatchResult } from './decode.js';
 
 export type OnError = 'pass' | 'drop' | 'dead_letter';
 
@@ -64,7 +66,9 @@ export class WasmTransform implements Transform {
   private next: Runner | null = null;
   private current: LoadedModule;
   private readonly encoder = new BatchEncoder();
+  /** Serializes the hand-over of batches to the runner (not their results: a worker runs several in a row). */
   private chain: Promise<unknown> = Promise.resolve();
+  private retiring: Promise<void>[] = [];
   private readonly log: Logger;
   private readonly c: Record<string, Counter>;
   private readonly counts: DecodeCounts = { kept: 0, dropped: 0, modified: 0 };
@@ -120,43 +124,68 @@ export class WasmTransform implements Transform {
       : new InlineRunner(mod, { ...opts, timeBudgetMs: this.o.timeBudgetMs });
   }
 
-  process(events: LogEvent[]): Promise<LogEvent[]> {
-    const p = this.chain.then(() => this.processNow(events));
-    this.chain = p.catch(() => undefined);
-    return p;
+  /** process() calls that may be outstanding at once; results still come in call order. */
+  get concurrency(): number {
+    return this.runner instanceof WorkerRunner ? QUEUE_DEPTH : 1;
   }
 
-  private async processNow(events: LogEvent[]): Promise<LogEvent[]> {
+  process(events: LogEvent[]): Promise<LogEvent[]> {
+    const handed = this.chain.then(() => this.handOver(events));
+    this.chain = handed.catch(() => undefined);
+    return handed.then((h) => h.result);
+  }
+
+  /** Encodes the batch and hands it to the runner; resolves once it is handed over, with its result to come. */
+  private async handOver(events: LogEvent[]): Promise<{ result: Promise<LogEvent[]> }> {
     if (this.next) {
       const old = this.runner;
       this.runner = this.next;
       this.next = null;
-      await old.close();
+      this.retiring.push(old.close()); // a worker finishes what it has queued first
     }
-    if (events.length <= this.o.maxBatch) return this.chunk(events);
-    const out: LogEvent[] = [];
-    for (let i = 0; i < events.length; i += this.o.maxBatch) {
-      for (const e of await this.chunk(events.slice(i, i + this.o.maxBatch))) out.push(e);
+    if (this.runner instanceof WorkerRunner && !this.runner.initialized) {
+      try {
+        await this.runner.start();
+      } catch (e) {
+        if (events.length) this.c.in!.inc(events.length);
+        return { result: this.failed(events, e as Error) };
+      }
     }
-    return out;
+    if (events.length <= this.o.maxBatch) return { result: this.chunk(events) };
+    const parts: Promise<LogEvent[]>[] = [];
+    for (let i = 0; i < events.length; i += this.o.maxBatch) parts.push(this.chunk(events.slice(i, i + this.o.maxBatch)));
+    return { result: Promise.all(parts).then((rs) => rs.flat()) };
   }
 
-  private async chunk(events: LogEvent[]): Promise<LogEvent[]> {
-    if (events.length === 0) return events;
+  /** Encodes and hands one chunk to the runner before returning (the encoder's buffer is reused). */
+  private chunk(events: LogEvent[]): Promise<LogEvent[]> {
+    if (events.length === 0) return Promise.resolve(events);
     this.c.in!.inc(events.length);
+    let res: Promise<BatchResult>;
     try {
-      if (this.runner instanceof WorkerRunner) await this.runner.start();
-      const enc = this.encoder.encode(events, this.runner.needs, this.runner.attrKeys);
-      const res = await this.runner.run(enc);
-      const before = { ...this.counts };
-      const out = decodeBatch(events, res, this.counts);
-      this.c.kept!.inc(this.counts.kept - before.kept);
-      this.c.dropped!.inc(this.counts.dropped - before.dropped);
-      this.c.modified!.inc(this.counts.modified - before.modified);
-      return out;
+      res = this.runner.run(this.encoder.encode(events, this.runner.needs, this.runner.attrKeys));
     } catch (e) {
       return this.failed(events, e as Error);
     }
+    return res.then(
+      (r) => {
+        try {
+          return this.decode(events, r);
+        } catch (e) {
+          return this.failed(events, e as Error);
+        }
+      },
+      (e: Error) => this.failed(events, e),
+    );
+  }
+
+  private decode(events: LogEvent[], res: BatchResult): LogEvent[] {
+    const before = { ...this.counts };
+    const out = decodeBatch(events, res, this.counts);
+    this.c.kept!.inc(this.counts.kept - before.kept);
+    this.c.dropped!.inc(this.counts.dropped - before.dropped);
+    this.c.modified!.inc(this.counts.modified - before.modified);
+    return out;
   }
 
   private async failed(events: LogEvent[], e: Error): Promise<LogEvent[]> {
@@ -236,5 +265,6 @@ export class WasmTransform implements Transform {
     await this.chain;
     await this.runner.close();
     await this.next?.close();
+    await Promise.all(this.retiring);
   }
 }

@@ -2,7 +2,8 @@
 // sinks (one per filter) and a console sink fed by both. One spool serves all three sinks; each sink
 // must get exactly the entries meant for it. With stdin, closing it makes the agent drain and exit 0;
 // with the file source, a restart proves the fanned-out batches' checkpoints were committed (joined
-// across both branches): nothing is read twice.
+// across both branches): nothing is read twice. One filter runs in a worker thread with several
+// batches queued on it (the stage's window): its output must still arrive complete and in order.
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ sources:
   in: { type: stdin }
 transforms:
   only_a: { type: filter, inputs: [in], condition: { body_contains: "A" } }
-  only_b: { type: filter, inputs: [in], condition: { body_contains: "B" } }
+  only_b: { type: filter, inputs: [in], condition: { body_contains: "B" }, worker_thread: true }
 sinks:
   kafka_a: { type: kafka, inputs: [only_a], bootstrap_servers: "${kafkaBootstrap()}", topic: ${ta}, framing: single }
   kafka_b: { type: kafka, inputs: [only_b], bootstrap_servers: "${kafkaBootstrap()}", topic: ${tb}, framing: single, key_field: flowlog.source }

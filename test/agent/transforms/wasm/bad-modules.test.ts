@@ -111,3 +111,20 @@ describe('contained per batch; the next batches flow', () => {
     await t.close();
   });
 });
+
+describe('worker thread with batches queued (worker_thread: true)', () => {
+  test('a runaway batch among queued ones: it alone fails, the ones behind it run on the respawned worker, in order', async () => {
+    const t = wasm('loop', { on_error: 'drop', time_budget_ms: 300, worker_thread: true });
+    expect(t.concurrency).toBeGreaterThan(1);
+    const before = errors('loop', 'timeout');
+    const b1 = batch('one');
+    const b3 = batch('three');
+    const b4 = batch('four');
+    // all four handed over before any result: three wait on the worker behind the runaway one
+    const results = [t.process(b1), t.process([ev('LOOP forever'), ...batch('two')]), t.process(b3), t.process(b4)];
+    const out = await Promise.all(results);
+    expect(out.map(bodies)).toEqual([bodies(b1), [], bodies(b3), bodies(b4)]);
+    expect(errors('loop', 'timeout')).toBe(before + 1);
+    await t.close();
+  });
+});
