@@ -2,7 +2,8 @@
 // contract, docs/spool.md the design). Appends coalesce into an open batch that closes at
 // batchMaxRecords / batchMaxBytes / batchMaxMs; one writer commits sealed batches in order, each in
 // one transaction with the checkpoints that arrived with it (group-commit.ts); an append resolves
-// when that commit is durable (wal-sync.ts fsyncs the WAL off the event loop). Consumers read unacked batches in id order and ack them; a batch is deleted once every
+// when that commit is durable (wal-sync.ts fsyncs the WAL off the event loop). Consumers read
+// unacked batches in id order and ack them; a batch is deleted once every
 // configured consumer acked it.
 import { join } from 'node:path';
 import type { Checkpoint } from '../core/component.js';
@@ -91,8 +92,8 @@ export class Spool {
     }
     const db = this.db;
     this.stmt = prepareStatements(db);
-    this.group = new GroupCommit(o, (p, enc) => this.store(p, enc), (e) => this.commitRefused(e));
-    this.walSync = o.sync === 'full' ? new WalSync(this.file + '-wal', (s) => this.m.fsyncSeconds.observe(s), (e) => this.fsyncFailed(e), deps.fsync) : null;
+    this.group = new GroupCommit(o, (p, enc) => this.store(p, enc), (e) => this.refused(e, 'commit'));
+    this.walSync = o.sync === 'full' ? new WalSync(this.file + '-wal', (s) => this.m.fsyncSeconds.observe(s), (e) => this.refused(e, 'fsync'), deps.fsync) : null;
     ensureReserve(this.file, o.reserveBytes, o.dir, o.minFreeBytes);
     sweepFullyAcked(this.db, this.stmt, this.o.consumers);
     this.resync();
@@ -119,29 +120,7 @@ export class Spool {
 
   /** Stores one sealed batch (GroupCommit's writer): waits for space, commits, hands the waiters on. */
   private async store(p: Pending, enc: EncodedBatch | null): Promise<void> {
-    await this.waitForSpace(enc);
-    this.commit(p, enc);
-    if (this.walSync) this.walSync.after(p.waiters);
-    else for (const w of p.waiters) w.resolve();
-  }
-
-  private commitRefused(e: unknown): Error {
-    const err = toSpoolError(e);
-    this.m.appendError(err.code);
-    if (err.code !== 'FLOWLOG_SPOOL_CLOSED') this.log.error('spool commit failed; the append was refused and its checkpoints did not move', { error: err.message, code: err.code });
-    return err;
-  }
-
-  /** A failed WAL fsync: the appends it covered are refused (their checkpoints are not reported durable). */
-  private fsyncFailed(e: Error): Error {
-    const err = toSpoolError(e);
-    this.m.appendError(err.code);
-    this.log.error('spool fsync failed; the appends it covered were refused', { error: err.message, code: err.code });
-    return err;
-  }
-
-  private waitForSpace(enc: EncodedBatch | null): Promise<void> {
-    return waitForSpace(enc?.blob.length ?? 0, {
+    await waitForSpace(enc?.blob.length ?? 0, {
       depth: () => this.depth,
       o: this.o,
       closing: () => this.closing !== null,
@@ -149,6 +128,17 @@ export class Spool {
       log: this.log,
       blockedSeconds: this.m.blockedSeconds,
     });
+    this.commit(p, enc);
+    if (this.walSync) this.walSync.after(p.waiters);
+    else for (const w of p.waiters) w.resolve();
+  }
+
+  /** A failed commit or WAL fsync: the appends it covered are refused, counted and logged. */
+  private refused(e: unknown, what: 'commit' | 'fsync'): Error {
+    const err = toSpoolError(e);
+    this.m.appendError(err.code);
+    if (err.code !== 'FLOWLOG_SPOOL_CLOSED') this.log.error(`spool ${what} failed; the appends it covered were refused and their checkpoints did not move`, { error: err.message, code: err.code });
+    return err;
   }
 
   private commit(p: Pending, enc: EncodedBatch | null): void {

@@ -2,8 +2,9 @@
 // (`worker_thread: true`). Both enforce the per-batch time budget:
 // - inline, the call goes through a vm.Script with a `timeout`: Node's watchdog thread calls V8's
 //   TerminateExecution, which stops WebAssembly at its next loop back-edge (measured: a `loop br 0`
-//   stopped at 50.7 ms for a 50 ms budget; 45 us per guarded call, once per batch of up to 4096).
-//   The instance is discarded, as after a trap. No thread hop, no copy of the batch.
+//   stopped at 50.7 ms for a 50 ms budget). The instance is discarded, as after a trap. No copy of
+//   the batch, but Node starts and joins a watchdog thread per call: ~50-75 us on an idle core,
+//   ~420 us when every core is busy (docs/transforms.md), once per batch of up to 4096 records.
 // - in a worker, a runaway loop is stopped with worker.terminate() (~3 ms) and the worker respawned;
 //   this moves the module's CPU off the pipeline thread, at the cost of a copy and a hop per batch.
 // `time_budget_ms: 0` runs inline without a watchdog.

@@ -11,13 +11,12 @@ import { FlowlogError, describeError } from '../../../core/errors.js';
 import type { LogEvent } from '../../../core/event.js';
 import { createLogger, type Logger } from '../../../core/telemetry/logger.js';
 import { Metrics, type Counter } from '../../../core/telemetry/metrics.js';
-import { decodeBatch, type DecodeCounts } from './decode.js';
+import { decodeBatch, type BatchResult, type DecodeCounts } from './decode.js';
 import { BatchEncoder } from './encode.js';
 import { loadModuleBytes, type LoadedModule } from './module-cache.js';
 import { checkAbiVersion } from './instance.js';
 import { InlineRunner, type Runner } from './runner.js';
 import { QUEUE_DEPTH, WorkerRunner } from './worker-runner.js';
-import type { BatchResult } from './decode.js';
 
 export type OnError = 'pass' | 'drop' | 'dead_letter';
 
@@ -68,7 +67,8 @@ export class WasmTransform implements Transform {
   private readonly encoder = new BatchEncoder();
   /** Serializes the hand-over of batches to the runner (not their results: a worker runs several in a row). */
   private chain: Promise<unknown> = Promise.resolve();
-  private retiring: Promise<void>[] = [];
+  /** Replaced runners finishing what they have queued (hot reload). */
+  private retiring: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
   private readonly c: Record<string, Counter>;
   private readonly counts: DecodeCounts = { kept: 0, dropped: 0, modified: 0 };
@@ -141,7 +141,7 @@ export class WasmTransform implements Transform {
       const old = this.runner;
       this.runner = this.next;
       this.next = null;
-      this.retiring.push(old.close()); // a worker finishes what it has queued first
+      this.retiring = Promise.all([this.retiring, old.close()]); // a worker finishes what it has queued first
     }
     if (this.runner instanceof WorkerRunner && !this.runner.initialized) {
       try {
@@ -265,6 +265,6 @@ export class WasmTransform implements Transform {
     await this.chain;
     await this.runner.close();
     await this.next?.close();
-    await Promise.all(this.retiring);
+    await this.retiring;
   }
 }
