@@ -45,7 +45,8 @@ export function startAgent(config: string, opts: { args?: string[]; stdin?: 'pip
   });
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (d: string) => (out += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  // 'close' (after the process exited and its stdio ended), not 'exit': stdout() is complete then
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('close', (code, signal) => r({ code, signal })));
   return { child, logs, apiPort, exit, stdout: () => out };
 }
 

@@ -37,7 +37,9 @@ function start(): Run {
   const run: Run = {
     child,
     out: '',
-    exited: new Promise((r) => child.once('exit', () => (live.delete(child), r()))),
+    // 'close', not 'exit': 'exit' can come before the last of the child's stdout has been read, and a
+    // missed 'dlv' line would make records the child acked look lost
+    exited: new Promise((r) => child.once('close', () => (live.delete(child), r()))),
     loaded: new Promise((r) => (onLoaded = r)),
     progress: new Promise((r) => (onProgress = r)),
   };

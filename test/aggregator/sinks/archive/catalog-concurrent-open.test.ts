@@ -29,7 +29,7 @@ describe('archive catalog', () => {
             const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
             let err = '';
             c.stderr!.on('data', (d) => (err += d));
-            c.on('exit', (code) => resolve({ code, err }));
+            c.on('close', (code) => resolve({ code, err })); // 'close': stderr is read to its end
           }),
         ),
       );
