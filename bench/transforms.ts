@@ -4,7 +4,10 @@
 //   node --import tsx bench/transforms.ts [records]
 import { registerAll } from '../cli/components.js';
 import type { Transform } from '../core/component.js';
-import { newEvent, type LogEvent } from '../core/event.js';
+import { type LogEvent } from '../core/event.js';
+import { LineSplitter } from '../core/lines.js';
+import { PlainDecoder, newStats } from '../agent/sources/file/decoder.js';
+import { attachAsciiText } from '../agent/sources/file/tailer.js';
 import { getComponent } from '../core/registry.js';
 import { Metrics } from '../core/telemetry/metrics.js';
 import { createLogger } from '../core/telemetry/logger.js';
@@ -16,25 +19,40 @@ registerAll();
 setTransformTelemetry(new Metrics(), createLogger({ level: 'error' }));
 
 const ns = ['prod-eu', 'prod-us', 'staging', 'dev'];
-// Bodies as the line sources produce them: decoded from the read Buffer (flat strings). A template
-// literal would leave a V8 rope (cons string) that every consumer but the first has to flatten,
-// which is not what the agent carries.
-const line = (s: string): string => Buffer.from(s).toString('utf8');
+// Events as the file source produces them: the lines cut from 256 KiB read chunks by the tailer's
+// own splitter and plain decoder (a body is a slice of the chunk's text and keeps its bytes).
+function fromLines(texts: string[]): LogEvent[] {
+  const events: LogEvent[] = [];
+  const split = new LineSplitter();
+  const dec = new PlainDecoder();
+  const ctx = { observed: [Date.now(), 0] as [number, number], attrs: {}, stats: newStats() };
+  const all = Buffer.from(texts.join('\n') + '\n');
+  for (let off = 0; off < all.length; off += 256 * 1024) {
+    const chunk = Buffer.from(all.subarray(off, off + 256 * 1024)); // its own buffer, as a read is
+    const lines = split.push(chunk);
+    attachAsciiText(chunk, lines);
+    for (const l of lines) dec.push(l, 0, ctx, events);
+  }
+  return events;
+}
 function textEvents(): LogEvent[] {
-  return Array.from({ length: N }, (_, i) => {
+  const bodies = Array.from({ length: N }, (_, i) => {
     const pii = i % 10 === 0 ? ` card 4111 1111 1111 1111 user jane.doe@example.com auth Bearer tok${i}.abc` : '';
-    const e = newEvent(line(`${i % 7 === 0 ? 'ERROR' : 'INFO'} GET /api/v1/items/${i} status=200 dur=${i % 97}ms trace=${(i * 2654435761) >>> 0}${pii} host=web-${i % 13}`), {
+    return `${i % 7 === 0 ? 'ERROR' : 'INFO'} GET /api/v1/items/${i} status=200 dur=${i % 97}ms trace=${(i * 2654435761) >>> 0}${pii} host=web-${i % 13}`;
+  });
+  return fromLines(bodies).map((e, i) => {
+    e.attributes = {
       'k8s.namespace.name': ns[i % 4]!,
       'k8s.pod.name': `web-${i % 13}-7c9f`,
       app: i % 3 === 0 ? 'payments' : 'web',
       pid: 1000 + (i % 50),
-    });
+    };
     e.severityNumber = i % 7 === 0 ? 17 : 9;
     return e;
   });
 }
-const jsonEvents = () => Array.from({ length: N }, (_, i) => newEvent(line(`{"level":"info","msg":"request served","path":"/api/v1/items/${i}","status":200,"dur_ms":${i % 97},"ok":true}`)));
-const logfmtEvents = () => Array.from({ length: N }, (_, i) => newEvent(line(`level=info msg="request served" path=/api/v1/items/${i} status=200 dur=${i % 97}ms`)));
+const jsonEvents = () => fromLines(Array.from({ length: N }, (_, i) => `{"level":"info","msg":"request served","path":"/api/v1/items/${i}","status":200,"dur_ms":${i % 97},"ok":true}`));
+const logfmtEvents = () => fromLines(Array.from({ length: N }, (_, i) => `level=info msg="request served" path=/api/v1/items/${i} status=200 dur=${i % 97}ms`));
 
 // ---- the same logic in plain JavaScript ----
 const clone = (e: LogEvent): LogEvent => ({ ...e, attributes: { ...e.attributes } });

@@ -22,6 +22,22 @@ export interface LogEvent {
   body: string;
   /** Flat map, OpenTelemetry semantic-convention names (`host.name`, `k8s.pod.name`, ...). */
   attributes: Attributes;
+  /**
+   * Where the body's UTF-8 bytes were read: [rawStart, rawEnd) of rawBuf, the source's read chunk.
+   * Line sources set these so a consumer can copy bytes instead of encoding the string again (four
+   * plain fields, not a view object per event: a consumer then touches only the event). Only valid
+   * while `rawOf === body`, so whoever replaces the body need not clear them; see hasRawBody().
+   */
+  rawBuf?: ArrayBufferLike;
+  rawStart?: number;
+  rawEnd?: number;
+  /** The body string that the raw bytes encode. */
+  rawOf?: string;
+}
+
+/** Whether the event's body is still exactly the bytes [rawStart, rawEnd) of rawBuf. */
+export function hasRawBody(e: LogEvent): boolean {
+  return e.rawBuf !== undefined && e.rawOf === e.body;
 }
 
 /** Attribute names flowlog itself sets. */

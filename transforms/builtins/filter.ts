@@ -1,5 +1,5 @@
 // Built-in `filter`: keeps the records that match `condition`, drops the others.
-import { Condition, compileCondition, JValue, Record, transform, setNeeds, NEEDS_BODY, NEEDS_SELECTED_ATTRIBUTES } from "../sdk";
+import { Condition, compileCondition, JValue, transformBatch, setNeeds, NEEDS_BODY, NEEDS_SELECTED_ATTRIBUTES } from "../sdk";
 export * from "../sdk/exports";
 
 let cond: Condition = new Condition();
@@ -9,8 +9,10 @@ function init(cfg: JValue): void {
   setNeeds((cond.usesBody ? NEEDS_BODY : 0) | (cond.usesAttributes ? NEEDS_SELECTED_ATTRIBUTES : 0));
 }
 
-function onRecord(r: Record): void {
-  if (!cond.test(r)) r.drop();
+// the whole batch at once: the condition's results (1 = matches) become statuses (0 keep, 1 drop)
+function statuses(base: usize, count: i32, st: usize): void {
+  cond.evalBatch(base, count, st);
+  for (let i: usize = 0; i < <usize>count; i++) store<u8>(st + i, load<u8>(st + i) ^ 1);
 }
 
-transform(init, onRecord);
+transformBatch(init, statuses);

@@ -1,6 +1,6 @@
 // Built-in `sample`: keeps 1 record in `rate`, chosen deterministically by an FNV-1a hash of the
 // `key_field` attribute's value (or of the body when key_field is unset or absent on a record).
-import { JValue, Record, Slice, fnv1a, transform, setNeeds, needAttribute, NEEDS_BODY, NEEDS_SELECTED_ATTRIBUTES } from "../sdk";
+import { JValue, Slice, fnv1a, findAttr, transformBatch, setNeeds, needAttribute, NEEDS_BODY, NEEDS_SELECTED_ATTRIBUTES, STATUS_DROP, STATUS_KEEP } from "../sdk";
 export * from "../sdk/exports";
 
 let rate: u32 = 1;
@@ -15,11 +15,17 @@ function init(cfg: JValue): void {
   setNeeds(key === null ? NEEDS_BODY : NEEDS_BODY | NEEDS_SELECTED_ATTRIBUTES);
 }
 
-function onRecord(r: Record): void {
-  if (rate == 1) return;
+// the whole batch in one loop (record layout: sdk/record.ts)
+function statuses(base: usize, count: i32, st: usize): void {
   const k = key;
-  const h = k !== null && r.attr(k) ? fnv1a(r.valPtr, r.valLen) : fnv1a(r.bodyPtr, r.bodyLen);
-  if (h % rate != 0) r.drop();
+  for (let i: usize = 0; i < <usize>count; i++) {
+    const hdr = base + 16 + (i << 4);
+    let h: u32 = 0;
+    const e = k !== null ? findAttr(base, hdr, k.ptr, k.len) : 0;
+    if (e != 0) h = fnv1a(base + <usize>load<u32>(e + 8), <i32>load<u32>(e + 12));
+    else h = fnv1a(base + <usize>load<u32>(hdr), <i32>load<u32>(hdr + 4));
+    store<u8>(st + i, rate == 1 || h % rate == 0 ? STATUS_KEEP : STATUS_DROP);
+  }
 }
 
-transform(init, onRecord);
+transformBatch(init, statuses);

@@ -13,10 +13,12 @@ export const NEEDS_SELECTED_ATTRIBUTES: i32 = 4;
 type InitFn = (cfg: JValue) => void;
 type RecordFn = (r: Record) => void;
 type BatchFn = (count: i32) => void;
+type StatusFn = (base: usize, count: i32, statuses: usize) => void;
 
 let onInit: InitFn | null = null;
 let onRecord: RecordFn | null = null;
 let onBatch: BatchFn | null = null;
+let onStatuses: StatusFn | null = null;
 let needs: i32 = NEEDS_BODY | NEEDS_ATTRIBUTES;
 
 let inPtr: usize = 0;
@@ -24,6 +26,12 @@ let inCap: i32 = 0;
 let stPtr: usize = 0;
 let stCap: i32 = 0;
 const rec = new Record();
+let serial: i32 = 0;
+
+/** Changes with every batch: lets per-batch work (a whole-batch scan) run once per batch. */
+export function batchSerial(): i32 {
+  return serial;
+}
 
 /**
  * Registers the transform: `init` gets the config once; `record` is called for each record and sets
@@ -32,6 +40,18 @@ const rec = new Record();
 export function transform(init: InitFn, record: RecordFn, need: i32 = NEEDS_BODY | NEEDS_ATTRIBUTES): void {
   onInit = init;
   onRecord = record;
+  needs = need;
+}
+
+/**
+ * Registers a transform that only decides keep or drop, in one pass over the whole batch: `fn` gets
+ * the input region (`base`, see record.ts for the layout) and writes one status byte per record at
+ * `statuses` (STATUS_KEEP or STATUS_DROP). No call per record: a filter or a sampler over a batch
+ * of short lines costs a few ns per record instead of ~13 (the per-record path's calls, measured).
+ */
+export function transformBatch(init: InitFn, fn: StatusFn, need: i32 = NEEDS_BODY | NEEDS_ATTRIBUTES): void {
+  onInit = init;
+  onStatuses = fn;
   needs = need;
 }
 
@@ -115,10 +135,19 @@ export function flowlog_init(ptr: usize, len: i32): i32 {
 /** Runs the transform over the `count` records in the input region (`bytes` long); returns the number kept. */
 export function flowlog_process(count: i32, bytes: i32): i32 {
   Output.len = 0;
+  serial++;
   if (onBatch !== null) onBatch!(count);
+  const base = inPtr;
+  const all = onStatuses;
+  if (all !== null) {
+    if (bytes < 16 || load<u32>(base) != <u32>count) return -1;
+    all(base, count, stPtr);
+    let dropped = 0;
+    for (let i = 0; i < count; i++) dropped += <i32>(load<u8>(stPtr + <usize>i) == STATUS_DROP);
+    return count - dropped;
+  }
   const fn = onRecord;
   if (fn === null) return count;
-  const base = inPtr;
   if (bytes < 16 || load<u32>(base) != <u32>count) return -1;
   const attrTable = base + <usize>load<u32>(base + 4);
   let h = base + 16;

@@ -52,6 +52,19 @@ export class Output {
   return p + <usize>n;
 }
 
+/**
+ * Attribute `key` of the record whose header is at `hdr`, in the batch at `base`: its entry's
+ * address, or 0. For batch-wide code that works without a Record.
+ */
+export function findAttr(base: usize, hdr: usize, key: usize, keyLen: i32): usize {
+  let e = base + <usize>load<u32>(base + 4) + (<usize>load<u32>(hdr + 8) << 4);
+  const n = <i32>load<u16>(hdr + 12);
+  for (let i = 0; i < n; i++, e += 16) {
+    if (bytesEqual(base + <usize>load<u32>(e), <i32>load<u16>(e + 4), key, keyLen)) return e;
+  }
+  return 0;
+}
+
 /** One record of the current batch. The SDK reuses a single instance: do not keep it across calls. */
 export class Record {
   index: i32 = 0;

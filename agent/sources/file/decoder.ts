@@ -81,6 +81,10 @@ export function makeEvent(body: string, ctx: DecodeContext, timeMs?: number, tim
     severityNumber: 0,
     body,
     attributes: cloneAttrs(ctx.attrs, extraKey, extraVal),
+    rawBuf: undefined,
+    rawStart: 0,
+    rawEnd: 0,
+    rawOf: undefined,
   };
 }
 
@@ -94,11 +98,35 @@ export function textOf(bytes: Uint8Array, ctx: DecodeContext, attrs: Attributes)
   return text;
 }
 
+/**
+ * Sets the event's body from bytes: decoded (invalid UTF-8 replaced, flagged and counted) or the
+ * text the reader already decoded; valid bytes are kept as the body's raw bytes (core/event.ts).
+ */
+export function setBody(e: LogEvent, bytes: Uint8Array, ctx: DecodeContext, text?: string): void {
+  let invalid = false;
+  if (text === undefined) {
+    const d = decodeUtf8(bytes);
+    text = d.text;
+    if (d.invalid) {
+      invalid = true;
+      e.attributes[Attr.invalidUtf8] = true;
+      ctx.stats.invalidUtf8++;
+    }
+  }
+  e.body = text;
+  if (!invalid) {
+    e.rawBuf = bytes.buffer;
+    e.rawStart = bytes.byteOffset;
+    e.rawEnd = bytes.byteOffset + bytes.byteLength;
+    e.rawOf = text;
+  }
+}
+
 /** One line = one event. */
 export class PlainDecoder implements LineDecoder {
   push(line: Line, _start: number, ctx: DecodeContext, out: LogEvent[]): void {
     const e = makeEvent('', ctx);
-    e.body = line.text ?? textOf(line.bytes, ctx, e.attributes);
+    setBody(e, line.bytes, ctx, line.text);
     if (line.truncated) {
       e.attributes[Attr.truncated] = true;
       ctx.stats.truncated++;

@@ -244,7 +244,7 @@ export class FileTailer {
  * gets its slice of that text: no per-line decoding, and no invalid UTF-8 is possible. Lines
  * assembled across chunks keep only their bytes.
  */
-function attachAsciiText(chunk: Buffer, lines: Line[]): void {
+export function attachAsciiText(chunk: Buffer, lines: Line[]): void {
   if (lines.length < 2 || !isAscii(chunk)) return;
   const text = chunk.toString('latin1');
   const base = chunk.byteOffset;

@@ -1,9 +1,11 @@
 // Encodes a batch of LogEvents into the ABI v1 input region (abi.ts): fixed-size record headers and
-// attribute entries filled through typed arrays, and every string of the batch (bodies, keys, values)
-// written with ONE utf8 write of the joined text when the batch is ASCII (the common case); per
-// string otherwise. Only what the module declared it needs (flowlog_needs) is encoded: the body,
-// all attributes, or just the attributes it named (NEEDS_SELECTED_ATTRIBUTES).
-import type { AttrValue, LogEvent } from '../../../core/event.js';
+// attribute entries filled through typed arrays. When every body still has the bytes it was read
+// from (line sources, core/event.ts hasRawBody), the bodies are copied as bytes, one copy per run of
+// adjacent lines of a read chunk, and only the attribute strings are encoded; otherwise every string
+// of the batch (bodies, keys, values) is written with ONE utf8 write of the joined text when the
+// batch is ASCII (the common case), per string otherwise. Only what the module declared it needs
+// (flowlog_needs) is encoded: the body, all attributes, or just the attributes it named.
+import { hasRawBody, type AttrValue, type LogEvent } from '../../../core/event.js';
 import {
   ATTR_ENTRY_BYTES,
   BATCH_HEADER_BYTES,
@@ -25,6 +27,15 @@ export interface EncodedBatch {
 }
 
 const MAX_KEY_CHARS = 0xffff / 3;
+/**
+ * Bytes between two lines that still count as adjacent: '\n' or '\r\n', checked, so a run copies
+ * nothing but its lines and their line ends (a module never sees bytes of another read).
+ */
+const MAX_GAP = 2;
+const isLineEnd = (v: Uint8Array, from: number, to: number): boolean => {
+  for (let i = from; i < to; i++) if (v[i] !== 10 && v[i] !== 13) return false;
+  return true;
+};
 
 export class BatchEncoder {
   private ab = new ArrayBuffer(1 << 20);
@@ -35,6 +46,45 @@ export class BatchEncoder {
   private strs: string[] = [];
   private types: number[] = [];
   private counts = new Uint16Array(4096);
+  /** Raw path: each body's offset in the bodies area, and the runs to copy (buffer, start, end). */
+  private bodyAt = new Uint32Array(4096);
+  private runs: (ArrayBufferLike | number)[] = [];
+
+  /**
+   * When every body has its read bytes: plans one copy per run of adjacent bytes (fills bodyAt and
+   * runs) and returns the bytes the bodies take; -1 otherwise (the bodies are encoded as strings).
+   */
+  private planRaw(events: readonly LogEvent[], n: number): number {
+    if (this.bodyAt.length < n) this.bodyAt = new Uint32Array(Math.max(n, this.bodyAt.length * 2));
+    const runs = this.runs;
+    runs.length = 0;
+    let total = 0;
+    let ab: ArrayBufferLike | null = null;
+    let view: Uint8Array | null = null;
+    let runStart = 0;
+    let runEnd = 0;
+    for (let i = 0; i < n; i++) {
+      const e = events[i]!;
+      if (!hasRawBody(e)) return -1;
+      const off = e.rawStart!;
+      if (e.rawBuf !== ab || off < runEnd || off - runEnd > MAX_GAP || (off > runEnd && !isLineEnd((view ??= new Uint8Array(ab!)), runEnd, off))) {
+        if (ab !== null) {
+          runs.push(ab, runStart, runEnd, total);
+          total += runEnd - runStart;
+        }
+        ab = e.rawBuf!;
+        view = null;
+        runStart = off;
+      }
+      this.bodyAt[i] = total + (off - runStart);
+      runEnd = e.rawEnd!;
+    }
+    if (ab !== null) {
+      runs.push(ab, runStart, runEnd, total);
+      total += runEnd - runStart;
+    }
+    return total;
+  }
 
   private ensure(need: number): void {
     if (need <= this.ab.byteLength) return;
@@ -69,14 +119,16 @@ export class BatchEncoder {
     const selected = !allAttrs && (needs & NEEDS_SELECTED_ATTRIBUTES) !== 0 && keys !== null && keys.length > 0 ? keys : null;
     if (this.counts.length < n) this.counts = new Uint16Array(Math.max(n, this.counts.length * 2));
     const counts = this.counts;
-    // pass 1: the strings, in data order (per record: body, then key/value pairs)
+    const rawBytes = withBody ? this.planRaw(events, n) : -1;
+    const raw = rawBytes >= 0;
+    // pass 1: the strings, in data order (per record: body unless raw, then key/value pairs)
     const strs = this.strs;
     const types = this.types;
     strs.length = 0;
     types.length = 0;
     for (let i = 0; i < n; i++) {
       const e = events[i]!;
-      if (withBody) strs.push(e.body);
+      if (withBody && !raw) strs.push(e.body);
       let c = 0;
       if (selected) {
         const attrs = e.attributes;
@@ -101,26 +153,40 @@ export class BatchEncoder {
     const attrTable = BATCH_HEADER_BYTES + n * RECORD_HEADER_BYTES;
     const dataOff = attrTable + attrTotal * ATTR_ENTRY_BYTES;
     const joined = strs.length === 1 ? strs[0]! : strs.join('');
-    this.ensure(dataOff + joined.length * 3 + 16);
-    // pass 2: the data; an ASCII batch needs one write and takes its offsets from string lengths
-    const written = joined.length === 0 ? 0 : utf8Write.call(this.buf, joined, dataOff);
+    const strOff = dataOff + (raw ? rawBytes : 0);
+    this.ensure(strOff + joined.length * 3 + 16);
+    // pass 2: the data: raw bodies first (copied by runs), then the strings; an ASCII batch needs one
+    // write and takes its offsets from string lengths
+    const runs = this.runs;
+    if (raw) for (let r = 0; r < runs.length; r += 4) {
+      const start = runs[r + 1] as number;
+      this.u8.set(new Uint8Array(runs[r] as ArrayBufferLike, start, (runs[r + 2] as number) - start), dataOff + (runs[r + 3] as number));
+    }
+    const written = joined.length === 0 ? 0 : utf8Write.call(this.buf, joined, strOff);
     const ascii = written === joined.length;
     // pass 3: headers and attribute entries
     const u32 = this.u32;
     const u16 = this.u16;
     const u8 = this.u8;
     const buf = this.buf;
-    let cursor = dataOff;
+    const bodyAt = this.bodyAt;
+    let cursor = strOff;
     let si = 0;
     let ai = 0;
     for (let i = 0; i < n; i++) {
       const h = (BATCH_HEADER_BYTES + i * RECORD_HEADER_BYTES) >> 2;
-      u32[h] = cursor;
-      if (withBody) {
-        const b = strs[si++]!;
-        cursor += ascii ? b.length : b.length === 0 ? 0 : utf8Write.call(buf, b, cursor);
+      if (raw) {
+        u32[h] = dataOff + bodyAt[i]!;
+        const e = events[i]!;
+        u32[h + 1] = e.rawEnd! - e.rawStart!;
+      } else {
+        u32[h] = cursor;
+        if (withBody) {
+          const b = strs[si++]!;
+          cursor += ascii ? b.length : b.length === 0 ? 0 : utf8Write.call(buf, b, cursor);
+        }
+        u32[h + 1] = cursor - u32[h]!;
       }
-      u32[h + 1] = cursor - u32[h]!;
       u32[h + 2] = ai;
       const c = counts[i]!;
       u16[(h << 1) + 6] = c;
@@ -145,6 +211,7 @@ export class BatchEncoder {
     u32[1] = attrTable;
     u32[2] = dataOff;
     u32[3] = cursor - dataOff;
+    if (raw) this.runs.length = 0; // do not pin the read chunks until the next batch
     return { bytes: u8, length: cursor, count: n };
   }
 }

@@ -1,18 +1,9 @@
 // Correctness of every built-in WASM transform, run inline (time_budget_ms: 0) and, for filter, under
 // the time-budget watchdog and in a worker thread; and order preservation across chunked batches.
-import { afterAll, describe, expect, test } from 'vitest';
-import type { WasmTransform } from '../../../../agent/transforms/wasm/runtime.js';
-import { ev, make } from './helpers.js';
+import { describe, expect, test } from 'vitest';
+import { ev, inlineMaker, make } from './helpers.js';
 
-const open: WasmTransform[] = [];
-const t = (type: string, cfg: Record<string, unknown>) => {
-  const x = make(type, { time_budget_ms: 0, ...cfg });
-  open.push(x);
-  return x;
-};
-afterAll(async () => {
-  for (const x of open) await x.close();
-});
+const t = inlineMaker();
 
 describe('filter', () => {
   const events = [

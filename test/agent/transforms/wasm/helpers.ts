@@ -1,6 +1,7 @@
 // Shared helpers for the WASM transform tests: build transforms through the registry (as a config
 // would), make events, locate the fixture modules built by scripts/build-wasm.mjs (npm test's setup).
 import { existsSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { join } from 'node:path';
 import { registerAll } from '../../../../cli/components.js';
 import type { Transform } from '../../../../core/component.js';
@@ -37,4 +38,17 @@ export function ev(body: string, attributes: Attributes = {}, severityNumber = 0
 
 export async function run(t: Transform, events: LogEvent[]): Promise<LogEvent[]> {
   return await t.process(events);
+}
+
+/** A maker of inline transforms (no time budget) that the calling test file closes after its tests. */
+export function inlineMaker(): (type: string, cfg: Record<string, unknown>) => WasmTransform {
+  const open: WasmTransform[] = [];
+  afterAll(async () => {
+    for (const x of open) await x.close();
+  });
+  return (type, cfg) => {
+    const x = make(type, { time_budget_ms: 0, ...cfg });
+    open.push(x);
+    return x;
+  };
 }

@@ -1,0 +1,207 @@
+// The fast paths of a WASM batch: bodies copied from the bytes a line source read (encode.ts, raw
+// path) and whole-batch evaluation in the module (filter and sample set every status in one pass;
+// body_contains scans the batch's bodies once). Each must give exactly the results of the slow path
+// and of a plain-JS reference, whatever the layout of the batch.
+import { describe, expect, test } from 'vitest';
+import { BatchEncoder } from '../../../../agent/transforms/wasm/encode.js';
+import { PlainDecoder, newStats } from '../../../../agent/sources/file/decoder.js';
+import { attachAsciiText } from '../../../../agent/sources/file/tailer.js';
+import { hasRawBody, type Attributes, type LogEvent } from '../../../../core/event.js';
+import { LineSplitter } from '../../../../core/lines.js';
+import { ev, inlineMaker } from './helpers.js';
+
+const t = inlineMaker();
+
+/** Events as the file source makes them: `chunks` are the reads, cut into lines by the tailer's splitter. */
+function fromReads(chunks: Buffer[]): LogEvent[] {
+  const split = new LineSplitter();
+  const dec = new PlainDecoder();
+  const ctx = { observed: [Date.now(), 0] as [number, number], attrs: { 'host.name': 'h1' }, stats: newStats() };
+  const out: LogEvent[] = [];
+  for (const c of chunks) {
+    const lines = split.push(c);
+    attachAsciiText(c, lines);
+    for (const l of lines) dec.push(l, 0, ctx, out);
+  }
+  for (const l of split.flush()) dec.push(l, 0, ctx, out);
+  return out;
+}
+
+/** The bodies of an encoded batch, read back from its record headers. */
+function bodiesOf(bytes: Uint8Array): { text: string[]; off: number[]; len: number[] } {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset);
+  const n = dv.getUint32(0, true);
+  const r = { text: [] as string[], off: [] as number[], len: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    const off = dv.getUint32(16 + i * 16, true);
+    const len = dv.getUint32(20 + i * 16, true);
+    r.off.push(off);
+    r.len.push(len);
+    r.text.push(Buffer.from(bytes.buffer, bytes.byteOffset + off, len).toString('utf8'));
+  }
+  return r;
+}
+
+const withoutRaw = (es: LogEvent[]) => es.map((e) => ({ ...e, rawBuf: undefined }));
+
+describe('bodies copied from the read bytes', () => {
+  const reads = [
+    Buffer.from('first line\nsecond ERROR line\r\nthird '),
+    Buffer.concat([Buffer.from('line continues\nnaïve café ✓\nbad '), Buffer.from([0xff]), Buffer.from(' byte\n')]),
+    Buffer.from('naïve café ✓ valid utf8\n\nlast'),
+  ];
+  const events = fromReads(reads);
+
+  test('a line source gives valid bodies their bytes, and not an invalid one', () => {
+    expect(events.map((e) => e.body)).toEqual(['first line', 'second ERROR line', 'third line continues', 'naïve café ✓', 'bad \ufffd byte', 'naïve café ✓ valid utf8', '', 'last']);
+    // the second read holds a lone 0xff: replaced, so that line has no raw bytes; the others do
+    const invalid = events.findIndex((e) => e.attributes['log.invalid_utf8'] === true);
+    expect(invalid).toBeGreaterThan(-1);
+    expect(events.map((e, i) => hasRawBody(e) === (i !== invalid))).toEqual(events.map(() => true));
+  });
+
+  test('the raw layout reads back the same bodies as the string layout, with the line ends copied along', () => {
+    const valid = events.filter(hasRawBody);
+    const raw = bodiesOf(new BatchEncoder().encode(valid, 1).bytes);
+    const str = bodiesOf(new BatchEncoder().encode(withoutRaw(valid), 1).bytes);
+    expect(raw.text).toEqual(valid.map((e) => e.body));
+    expect(str.text).toEqual(raw.text);
+    // lines 0 and 1 of the first read are adjacent: one copy, '\n' between them; the raw layout
+    // differs from the string one (which has no gaps), so the raw path was taken
+    expect(raw.off[1]! - (raw.off[0]! + raw.len[0]!)).toBe(1);
+    expect(str.off[1]! - (str.off[0]! + str.len[0]!)).toBe(0);
+  });
+
+  test('a body replaced after the source is encoded from the new text, not from the stale bytes', () => {
+    const valid = events.filter(hasRawBody);
+    const changed = valid.map((e, i) => (i === 1 ? { ...e, body: 'SECOND error LINE' } : e)); // same length, kept raw fields
+    expect(bodiesOf(new BatchEncoder().encode(changed, 1).bytes).text[1]).toBe('SECOND error LINE');
+  });
+
+  test('bytes between two bodies that are not line ends are never copied', () => {
+    const buf = Buffer.from('aaaSECRETbbb\ncc');
+    const mk = (start: number, end: number): LogEvent => {
+      const e = ev(buf.toString('latin1', start, end));
+      Object.assign(e, { rawBuf: buf.buffer, rawStart: buf.byteOffset + start, rawEnd: buf.byteOffset + end, rawOf: e.body });
+      return e;
+    };
+    const batch = [mk(0, 3), mk(9, 12), mk(13, 15)];
+    const enc = new BatchEncoder().encode(batch, 1);
+    expect(bodiesOf(enc.bytes).text).toEqual(['aaa', 'bbb', 'cc']);
+    expect(Buffer.from(enc.bytes.subarray(0, enc.length)).includes('SECRET')).toBe(false);
+  });
+
+  test('attributes are encoded after raw bodies and read back by the module', async () => {
+    const out = await t('filter', { condition: { all: [{ body_contains: 'ERROR' }, { attribute: 'host.name', equals: 'h1' }] } }).process(events);
+    expect(out.map((e) => e.body)).toEqual(['second ERROR line']);
+  });
+});
+
+// ---- whole-batch conditions against a plain-JS reference ----
+type Cond =
+  | { severity_at_least: number }
+  | { body_contains: string }
+  | { attribute: string; equals?: string; prefix?: string; contains?: string }
+  | { all: Cond[] }
+  | { any: Cond[] }
+  | { not: Cond };
+
+function jsTest(c: Cond, e: LogEvent): boolean {
+  if ('severity_at_least' in c) return e.severityNumber >= c.severity_at_least;
+  if ('body_contains' in c) return e.body.includes(c.body_contains);
+  if ('attribute' in c) {
+    const v = e.attributes[c.attribute];
+    if (v === undefined) return false;
+    const s = String(v);
+    return c.equals !== undefined ? s === c.equals : c.prefix !== undefined ? s.startsWith(c.prefix) : s.includes(c.contains!);
+  }
+  if ('all' in c) return c.all.every((k) => jsTest(k, e));
+  if ('any' in c) return c.any.some((k) => jsTest(k, e));
+  return !jsTest(c.not, e);
+}
+
+/** A deterministic pseudo-random generator (tests must not depend on Math.random's seed). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+/** Lines built so needles fall at starts, ends and across line boundaries ("...ER" + "ROR..."). */
+function lines(n: number, seed: number): string[] {
+  const r = rng(seed);
+  const parts = ['ERROR', 'ER', 'ROR', 'R', 'E', 'warn', 'x', ' ', 'timeout after 30s in upstream-service', 'é', ''];
+  return Array.from({ length: n }, () => {
+    let s = '';
+    const k = Math.floor(r() * 6);
+    for (let j = 0; j < k; j++) s += parts[Math.floor(r() * parts.length)];
+    return s;
+  });
+}
+
+function withAttrs(events: LogEvent[], seed: number): LogEvent[] {
+  const r = rng(seed);
+  const ns = ['prod-eu', 'prod-us', 'staging', 'dev'];
+  return events.map((e) => {
+    const a: Attributes = { ...e.attributes };
+    if (r() < 0.8) a['k8s.namespace.name'] = ns[Math.floor(r() * ns.length)]!;
+    if (r() < 0.5) a.app = r() < 0.5 ? 'payments' : 'web';
+    e.attributes = a;
+    e.severityNumber = [0, 5, 9, 13, 17, 21][Math.floor(r() * 6)]!;
+    return e;
+  });
+}
+
+const conds: Cond[] = [
+  { body_contains: 'ERROR' },
+  { body_contains: 'R' },
+  { body_contains: 'timeout after 30s in upstream' }, // longer than one 16-byte SIMD step
+  { body_contains: 'é' },
+  { attribute: 'k8s.namespace.name', prefix: 'prod-' },
+  { attribute: 'app', equals: 'payments' },
+  { attribute: 'k8s.namespace.name', contains: 'ag' },
+  { all: [{ attribute: 'k8s.namespace.name', prefix: 'prod-' }, { severity_at_least: 13 }] },
+  { any: [{ body_contains: 'ERROR' }, { not: { attribute: 'app', equals: 'web' } }] },
+  { not: { all: [{ body_contains: 'E' }, { body_contains: 'warn' }] } },
+];
+
+describe('whole-batch conditions', () => {
+  const texts = lines(3000, 7);
+  // the file-source layout (raw bodies, adjacent, read in uneven chunks) and the string layout
+  const all = Buffer.from(texts.join('\n') + '\n');
+  const reads: Buffer[] = [];
+  for (let off = 0, k = 0; off < all.length; k++) {
+    const len = 500 + ((k * 7919) % 4000);
+    reads.push(Buffer.from(all.subarray(off, off + len)));
+    off += len;
+  }
+  const rawEvents = withAttrs(fromReads(reads), 11);
+  const strEvents = withAttrs(texts.map((s) => ev(s)), 11);
+
+  test('the source gives every line its raw bytes', () => {
+    expect(rawEvents.map((e) => e.body)).toEqual(texts);
+    expect(rawEvents.every(hasRawBody)).toBe(true);
+  });
+
+  for (const [i, c] of conds.entries()) {
+    test(`condition ${i}: ${JSON.stringify(c)} keeps exactly what the JS reference keeps, in both layouts`, async () => {
+      const f = t('filter', { condition: c, max_batch: 1024 });
+      const want = rawEvents.filter((e) => jsTest(c, e));
+      expect(want.length).toBeGreaterThan(0);
+      expect(want.length).toBeLessThan(rawEvents.length);
+      expect(await f.process(rawEvents)).toEqual(want);
+      expect((await f.process(strEvents)).map((e) => e.body)).toEqual(strEvents.filter((e) => jsTest(c, e)).map((e) => e.body));
+    });
+  }
+
+  test('sample keeps exactly the records whose FNV-1a hash (of the key field, else the body) divides by rate', async () => {
+    const fnv = (s: string) => {
+      let h = 0x811c9dc5;
+      for (const b of Buffer.from(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+      return h;
+    };
+    const byBody = await t('sample', { rate: 3 }).process(rawEvents);
+    expect(byBody).toEqual(rawEvents.filter((e) => fnv(e.body) % 3 === 0));
+    const byKey = await t('sample', { rate: 2, key_field: 'app' }).process(strEvents);
+    expect(byKey).toEqual(strEvents.filter((e) => fnv(e.attributes.app === undefined ? e.body : String(e.attributes.app)) % 2 === 0));
+  });
+});
