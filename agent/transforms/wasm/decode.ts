@@ -61,6 +61,39 @@ function withoutKey(attrs: Record<string, AttrValue>, key: string): Record<strin
  */
 const utf8 = (b: Buffer, start: number, end: number): string => (b as Buffer & { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
 
+/**
+ * Attribute keys of edits, by their bytes: the same few keys come back in every record of a batch
+ * (parse_json, set, route), and a cached key is one short byte compare instead of a new string that
+ * V8 must then look up in its string table to use as a property name. 256 slots by FNV-1a hash.
+ */
+const KEY_SLOTS = 256;
+const MAX_CACHED_KEY = 64;
+const keyBytes: (Buffer | null)[] = new Array<Buffer | null>(KEY_SLOTS).fill(null);
+const keyText: string[] = new Array<string>(KEY_SLOTS).fill('');
+
+function keyOf(b: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len > MAX_CACHED_KEY) return utf8(b, start, end);
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  const slot = (h >>> 0) & (KEY_SLOTS - 1);
+  const k = keyBytes[slot];
+  if (k !== null && k !== undefined && k.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (k[i] !== b[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return keyText[slot]!;
+  }
+  const text = utf8(b, start, end);
+  keyBytes[slot] = Buffer.from(b.subarray(start, end));
+  keyText[slot] = text;
+  return text;
+}
+
 function value(type: number, text: string): AttrValue {
   switch (type & 0x7f) {
     case T_STRING:
@@ -157,7 +190,7 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
           need(2);
           const kl = b.readUInt16LE(p);
           need(2 + kl + 5);
-          let key = utf8(b, p + 2, p + 2 + kl);
+          let key = keyOf(b, p + 2, p + 2 + kl);
           p += 2 + kl;
           const t = b[p]!;
           const vl = b.readUInt32LE(p + 1);
@@ -173,7 +206,7 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
           const kl = b.readUInt16LE(p);
           need(2 + kl);
           if (target) {
-            const key = utf8(b, p + 2, p + 2 + kl);
+            const key = keyOf(b, p + 2, p + 2 + kl);
             if (Object.hasOwn(target.attributes, key)) target.attributes = withoutKey(target.attributes, key);
           }
           p += 2 + kl;

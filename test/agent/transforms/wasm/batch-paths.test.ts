@@ -205,3 +205,18 @@ describe('whole-batch conditions', () => {
     expect(byKey).toEqual(strEvents.filter((e) => fnv(e.attributes.app === undefined ? e.body : String(e.attributes.app)) % 2 === 0));
   });
 });
+
+test('attribute keys of edits, cached by their bytes, come back exactly: 1000 keys of one length, long, non-ASCII and escaped keys', async () => {
+  const r = rng(3);
+  const bodies = Array.from({ length: 2000 }, (_, i) => {
+    const o: Record<string, unknown> = {};
+    for (let j = 0; j < 4; j++) o[`k${String(Math.floor(r() * 1000)).padStart(3, '0')}`] = j % 2 ? i : `v${i}`; // slot collisions of equal length
+    if (i % 7 === 0) o['a.very.long.attribute.name.that.is.longer.than.sixty.four.bytes.in.total.x'] = true;
+    if (i % 5 === 0) o['clé_ü'] = 'é';
+    if (i % 11 === 0) o['quo"te\\key'] = 'x';
+    return JSON.stringify(o);
+  });
+  const events = fromReads([Buffer.from(bodies.join('\n') + '\n')]);
+  const out = await t('parse_json', {}).process(events);
+  expect(out.map((e) => e.attributes)).toEqual(bodies.map((b) => ({ 'host.name': 'h1', ...(JSON.parse(b) as object) })));
+});
