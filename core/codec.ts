@@ -21,7 +21,9 @@ function encodeWith(e: LogEvent, attributes: string): string {
   if (e.observedMs !== e.timeMs || e.observedNs !== e.timeNs) s += `,"observed_timestamp":"${formatRfc3339(e.observedMs, e.observedNs)}"`;
   if (e.severityText !== '') s += `,"severity_text":${JSON.stringify(e.severityText)}`;
   if (e.severityNumber !== 0) s += `,"severity_number":${e.severityNumber}`;
-  return s + `,"body":${jsonString(e.body)},"attributes":${attributes}}`;
+  // a body still equal to bytes the source scanned (rawJson) needs no escaping test
+  const body = e.rawJson === true && e.rawOf === e.body ? `"${e.body}"` : jsonString(e.body);
+  return s + `,"body":${body},"attributes":${attributes}}`;
 }
 
 // what JSON.stringify would escape in a string: quote, backslash, controls, lone surrogates

@@ -33,6 +33,8 @@ export interface LogEvent {
   rawEnd?: number;
   /** The body string that the raw bytes encode. */
   rawOf?: string;
+  /** The raw bytes hold nothing a JSON string must escape (valid, like them, while rawOf === body). */
+  rawJson?: boolean;
 }
 
 /** Whether the event's body is still exactly the bytes [rawStart, rawEnd) of rawBuf. */

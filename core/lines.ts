@@ -13,6 +13,8 @@ export interface Line {
   cont?: boolean;
   /** The bytes as text, when the reader decoded its whole chunk at once (pure ASCII). */
   text?: string;
+  /** True when the bytes hold nothing a JSON string must escape ('"', '\\', controls). */
+  jsonSafe?: boolean;
 }
 
 export class LineSplitter {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles the AssemblyScript transforms: transforms/builtins/*.ts → build/transforms/<name>.wasm and
+// Compiles the AssemblyScript transforms: transforms/builtins/*.ts → build/transforms/<name>.wasm, the
+// host kernels transforms/kernels/*.ts → build/transforms/kernels/, and
 // (unless --builtins-only) the test fixtures test/fixtures/transforms/*.as.ts → build/test-transforms/.
 // Called by scripts/setup.mjs (npm test) and by `npm run build`. Skips modules that are up to date.
 // Usage: node scripts/build-wasm.mjs [--force] [--builtins-only]
@@ -16,6 +17,8 @@ const sets = [
   // component transforms: core modules with the component glue (wrapped by `flowlog transform build --component`
   // or agent/transforms/component/build.ts)
   [join(root, 'transforms', 'components'), '.ts', join(root, 'build', 'transforms', 'components'), 'component'],
+  // host-side kernels (trusted, used by the agent itself: no imports, their own memory)
+  [join(root, 'transforms', 'kernels'), '.ts', join(root, 'build', 'transforms', 'kernels'), 'kernel'],
 ];
 const fixtures = join(root, 'test', 'fixtures', 'transforms');
 if (!process.argv.includes('--builtins-only') && existsSync(fixtures)) sets.push([fixtures, '.as.ts', join(root, 'build', 'test-transforms')]);

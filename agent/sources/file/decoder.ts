@@ -85,6 +85,7 @@ export function makeEvent(body: string, ctx: DecodeContext, timeMs?: number, tim
     rawStart: 0,
     rawEnd: 0,
     rawOf: undefined,
+    rawJson: false,
   };
 }
 
@@ -102,7 +103,7 @@ export function textOf(bytes: Uint8Array, ctx: DecodeContext, attrs: Attributes)
  * Sets the event's body from bytes: decoded (invalid UTF-8 replaced, flagged and counted) or the
  * text the reader already decoded; valid bytes are kept as the body's raw bytes (core/event.ts).
  */
-export function setBody(e: LogEvent, bytes: Uint8Array, ctx: DecodeContext, text?: string): void {
+export function setBody(e: LogEvent, bytes: Uint8Array, ctx: DecodeContext, text?: string, jsonSafe = false): void {
   let invalid = false;
   if (text === undefined) {
     const d = decodeUtf8(bytes);
@@ -119,6 +120,7 @@ export function setBody(e: LogEvent, bytes: Uint8Array, ctx: DecodeContext, text
     e.rawStart = bytes.byteOffset;
     e.rawEnd = bytes.byteOffset + bytes.byteLength;
     e.rawOf = text;
+    e.rawJson = jsonSafe;
   }
 }
 
@@ -126,7 +128,7 @@ export function setBody(e: LogEvent, bytes: Uint8Array, ctx: DecodeContext, text
 export class PlainDecoder implements LineDecoder {
   push(line: Line, _start: number, ctx: DecodeContext, out: LogEvent[]): void {
     const e = makeEvent('', ctx);
-    setBody(e, line.bytes, ctx, line.text);
+    setBody(e, line.bytes, ctx, line.text, line.jsonSafe);
     if (line.truncated) {
       e.attributes[Attr.truncated] = true;
       ctx.stats.truncated++;

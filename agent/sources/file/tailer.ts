@@ -8,6 +8,7 @@ import type { Attributes, LogEvent } from '../../../core/event.js';
 import { nowParts } from '../../../core/event.js';
 import { LineSplitter, type Line } from '../../../core/lines.js';
 import type { DecodeContext, DecodeStats, LineDecoder } from './decoder.js';
+import { markJsonSafe } from './json-safe.js';
 import { newStats } from './decoder.js';
 import { fingerprintMatches, readFingerprint, type Fingerprint } from './fingerprint.js';
 
@@ -147,6 +148,7 @@ export class FileTailer {
     const chunk = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
     this.split.push(chunk, this.lines);
     attachAsciiText(chunk, this.lines);
+    markJsonSafe(chunk, this.lines);
     await this.decodeLines(start0, batchSize, onEvents);
     return bytesRead;
   }

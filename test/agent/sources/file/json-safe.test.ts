@@ -1,0 +1,81 @@
+// The file source marks lines whose bytes need no JSON escaping (json-safe.ts, a SIMD kernel), and
+// the NDJSON encoder writes those bodies without testing them: the bytes must be exactly what
+// JSON.stringify gives, whatever the line holds.
+import { describe, expect, test } from 'vitest';
+import { markJsonSafe } from '../../../../agent/sources/file/json-safe.js';
+import { PlainDecoder, newStats } from '../../../../agent/sources/file/decoder.js';
+import { attachAsciiText } from '../../../../agent/sources/file/tailer.js';
+import { encodeEvent } from '../../../../core/codec.js';
+import type { LogEvent } from '../../../../core/event.js';
+import { LineSplitter, type Line } from '../../../../core/lines.js';
+
+const needsEscape = (b: Buffer) => /["\\\x00-\x1f]/.test(b.toString('latin1'));
+
+function cut(chunks: Buffer[]): { lines: Line[]; events: LogEvent[] } {
+  const split = new LineSplitter();
+  const dec = new PlainDecoder();
+  const ctx = { observed: [Date.now(), 0] as [number, number], attrs: {}, stats: newStats() };
+  const lines: Line[] = [];
+  const events: LogEvent[] = [];
+  for (const c of chunks) {
+    const ls = split.push(c);
+    attachAsciiText(c, ls);
+    markJsonSafe(c, ls);
+    for (const l of ls) dec.push(l, 0, ctx, events);
+    lines.push(...ls);
+  }
+  return { lines, events };
+}
+
+describe('lines that need no JSON escaping', () => {
+  const texts = [
+    'plain line',
+    'a "quoted" word',
+    'back\\slash',
+    'tab\there',
+    'carriage\rreturn inside',
+    `ctl \x01 and \x1f`,
+    'naïve café ✓ (UTF-8, nothing to escape)',
+    'x'.repeat(40) + '"' + 'y'.repeat(40), // past the first 16-byte steps
+    'z'.repeat(33), // a tail shorter than one step
+    '',
+  ];
+
+  test('are marked exactly when a JSON string needs no escape for them; a CRLF ending is not part of the line', () => {
+    const chunk = Buffer.from(texts.join('\n') + '\r\nlast\n');
+    const { lines } = cut([chunk]);
+    expect(lines.map((l) => l.bytes.toString())).toEqual([...texts, 'last']);
+    expect(lines.map((l) => l.jsonSafe)).toEqual(lines.map((l) => !needsEscape(l.bytes)));
+    expect(lines.filter((l) => l.jsonSafe).length).toBeGreaterThan(3);
+  });
+
+  test('a line assembled across two reads is left unmarked; one with more escapes than the kernel reports marks none', () => {
+    const { lines } = cut([Buffer.from('first\nsecond ha'), Buffer.from('lf\nthird\n')]);
+    expect(lines.map((l) => [l.bytes.toString(), l.jsonSafe])).toEqual([
+      ['first', true],
+      ['second half', undefined],
+      ['third', true],
+    ]);
+    const many = cut([Buffer.from('ok\n' + '"'.repeat(10_000) + '\nok too\n')]).lines;
+    expect(many.map((l) => l.jsonSafe)).toEqual([undefined, undefined, undefined]);
+  });
+
+  test('the NDJSON of events from marked lines is byte for byte what JSON.stringify gives', () => {
+    let seed = 5;
+    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const alphabet = ['a', 'b', ' ', '"', '\\', '\t', '\x01', '\x1f', 'é', '✓', '{', '}', '\r', 'ERROR'];
+    const bodies = Array.from({ length: 3000 }, () => Array.from({ length: Math.floor(rnd() * 30) }, () => (rnd() < 0.9 ? 'a' : alphabet[Math.floor(rnd() * alphabet.length)]!)).join(''));
+    const all = Buffer.from(bodies.join('\n') + '\n');
+    const reads: Buffer[] = [];
+    for (let off = 0; off < all.length; off += 4096) reads.push(Buffer.from(all.subarray(off, off + 4096)));
+    const { events } = cut(reads);
+    expect(events.map((e) => e.body)).toEqual(bodies.map((b) => (b.endsWith('\r') ? b.slice(0, -1) : b)));
+    expect(events.filter((e) => e.rawJson).length).toBeGreaterThan(1000);
+    for (const e of events) {
+      const line = JSON.parse(encodeEvent(e)) as { body: string };
+      expect(line.body).toBe(e.body);
+      expect(encodeEvent(e)).toBe(encodeEvent({ ...e, rawJson: false }));
+      expect(encodeEvent(e)).toContain(`"body":${JSON.stringify(e.body)},`);
+    }
+  });
+});
