@@ -7,7 +7,7 @@ import type { Transform } from '../core/component.js';
 import { type LogEvent } from '../core/event.js';
 import { LineSplitter } from '../core/lines.js';
 import { PlainDecoder, newStats } from '../agent/sources/file/decoder.js';
-import { attachAsciiText } from '../agent/sources/file/tailer.js';
+import { describeLines } from '../agent/sources/file/chunk-lines.js';
 import { getComponent } from '../core/registry.js';
 import { Metrics } from '../core/telemetry/metrics.js';
 import { createLogger } from '../core/telemetry/logger.js';
@@ -30,7 +30,7 @@ function fromLines(texts: string[]): LogEvent[] {
   for (let off = 0; off < all.length; off += 256 * 1024) {
     const chunk = Buffer.from(all.subarray(off, off + 256 * 1024)); // its own buffer, as a read is
     const lines = split.push(chunk);
-    attachAsciiText(chunk, lines);
+    describeLines(chunk, lines);
     for (const l of lines) dec.push(l, 0, ctx, events);
   }
   return events;

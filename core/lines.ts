@@ -87,7 +87,7 @@ export class LineSplitter {
     while (this.pendingLen >= this.maxLineBytes) {
       const all = Buffer.concat(this.pending, this.pendingLen);
       const end = this.pos - this.pendingLen + this.maxLineBytes;
-      out.push({ bytes: all.subarray(0, this.maxLineBytes), truncated: true, end, cont: this.inLongLine });
+      out.push({ bytes: all.subarray(0, this.maxLineBytes), truncated: true, end, cont: this.inLongLine, text: undefined, jsonSafe: false });
       this.inLongLine = true;
       const left = all.subarray(this.maxLineBytes);
       this.pending = left.length ? [left] : [];
@@ -107,12 +107,12 @@ export class LineSplitter {
     let pieceStart = end - termLen - cr - piece.length;
     while (piece.length > this.maxLineBytes) {
       pieceStart += this.maxLineBytes;
-      out.push({ bytes: piece.subarray(0, this.maxLineBytes), truncated: true, end: pieceStart, cont });
+      out.push({ bytes: piece.subarray(0, this.maxLineBytes), truncated: true, end: pieceStart, cont, text: undefined, jsonSafe: false });
       piece = piece.subarray(this.maxLineBytes);
       truncated = true;
       cont = true;
     }
-    if (piece.length > 0 || !truncated) out.push({ bytes: piece, truncated, end, cont });
+    if (piece.length > 0 || !truncated) out.push({ bytes: piece, truncated, end, cont, text: undefined, jsonSafe: false }); // one shape: fields filled later stay in-object
     else if (out.length > 0 && out[out.length - 1]!.end === pieceStart) out[out.length - 1]!.end = end;
     this.inLongLine = false;
   }

@@ -1,12 +1,11 @@
-// Marks the lines of a read chunk whose bytes can go into a JSON string as they are: no '"', no '\\',
-// no control byte. The spool's NDJSON encoder then writes such a body without testing it again
-// (core/codec.ts); a regex test cost ~140 ns for a 200-byte line, the SIMD kernel below ~0.1 ns a
-// byte for the whole chunk. The kernel (transforms/kernels/json_scan.ts, built with the built-in
+// Finds, in a read chunk, the bytes a JSON string must escape: '"', '\\', control bytes. Lines
+// without any are marked (chunk-lines.ts) and the spool's NDJSON encoder writes such a body without
+// testing it again (core/codec.ts); a regex test cost ~140 ns for a 200-byte line, the SIMD kernel
+// below ~0.08 ns a byte of the chunk (measured). The kernel (transforms/kernels/json_scan.ts, built with the built-in
 // transforms) is trusted code with no imports; without it nothing is marked and every body takes
 // the regex test, which gives the same bytes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Line } from '../../../core/lines.js';
 import { builtinDir } from '../../transforms/wasm/builtins.js';
 
 interface Kernel {
@@ -30,25 +29,17 @@ function load(): Kernel | null {
   }
 }
 
-/** Sets `jsonSafe` on the lines cut from `chunk` that need no JSON escaping (any valid UTF-8 works: escapes are ASCII bytes). */
-export function markJsonSafe(chunk: Buffer, lines: Line[]): void {
-  if (lines.length === 0) return;
+/**
+ * Offsets in `chunk` of the bytes a JSON string must escape, ascending: a view into the kernel's
+ * memory, valid until the next call. Null without the kernel, or when a chunk holds more than
+ * MAX_POSITIONS of them (nothing is then known to be safe).
+ */
+export function escapePositions(chunk: Buffer): Uint32Array | null {
   const k = (kernel ??= load());
-  if (k === null) return;
+  if (k === null) return null;
   const len = chunk.length;
   const at = k.input(len, MAX_POSITIONS);
   new Uint8Array(k.memory.buffer, at, len).set(chunk);
   const n = k.scan(len);
-  if (n < 0) return;
-  const pos = new Uint32Array(k.memory.buffer, k.output(), n);
-  const base = chunk.byteOffset;
-  let j = 0;
-  for (const line of lines) {
-    const b = line.bytes;
-    // a line assembled across chunks is another buffer: left unmarked
-    if (b.buffer !== chunk.buffer || b.byteOffset < base || b.byteOffset + b.length > base + len) continue;
-    const s = b.byteOffset - base;
-    while (j < n && pos[j]! < s) j++;
-    line.jsonSafe = !(j < n && pos[j]! < s + b.length);
-  }
+  return n < 0 ? null : new Uint32Array(k.memory.buffer, k.output(), n);
 }

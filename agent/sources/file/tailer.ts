@@ -2,13 +2,12 @@
 // hands them to the file's decoder, and knows the exact offset up to which events were produced.
 // Rotation checks (truncation, replaced content, rename/delete of the path) live here too; the
 // engine (engine.ts) decides when to read, emits batches and closes detached files.
-import { isAscii } from 'node:buffer';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Attributes, LogEvent } from '../../../core/event.js';
 import { nowParts } from '../../../core/event.js';
 import { LineSplitter, type Line } from '../../../core/lines.js';
 import type { DecodeContext, DecodeStats, LineDecoder } from './decoder.js';
-import { markJsonSafe } from './json-safe.js';
+import { describeLines } from './chunk-lines.js';
 import { newStats } from './decoder.js';
 import { fingerprintMatches, readFingerprint, type Fingerprint } from './fingerprint.js';
 
@@ -147,8 +146,7 @@ export class FileTailer {
     const start0 = this.split.consumed;
     const chunk = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
     this.split.push(chunk, this.lines);
-    attachAsciiText(chunk, this.lines);
-    markJsonSafe(chunk, this.lines);
+    describeLines(chunk, this.lines);
     await this.decodeLines(start0, batchSize, onEvents);
     return bytesRead;
   }
@@ -238,22 +236,5 @@ export class FileTailer {
 
   get maxLineBytes(): number {
     return this.maxLine;
-  }
-}
-
-/**
- * A chunk of pure ASCII (the common log file) is decoded to text once, and each line cut from it
- * gets its slice of that text: no per-line decoding, and no invalid UTF-8 is possible. Lines
- * assembled across chunks keep only their bytes.
- */
-export function attachAsciiText(chunk: Buffer, lines: Line[]): void {
-  if (lines.length < 2 || !isAscii(chunk)) return;
-  const text = chunk.toString('latin1');
-  const base = chunk.byteOffset;
-  for (const line of lines) {
-    const b = line.bytes;
-    if (b.buffer !== chunk.buffer || b.byteOffset < base || b.byteOffset + b.length > base + chunk.length) continue;
-    const from = b.byteOffset - base;
-    line.text = text.slice(from, from + b.length);
   }
 }

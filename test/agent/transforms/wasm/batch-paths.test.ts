@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { BatchEncoder } from '../../../../agent/transforms/wasm/encode.js';
 import { PlainDecoder, newStats } from '../../../../agent/sources/file/decoder.js';
-import { attachAsciiText } from '../../../../agent/sources/file/tailer.js';
+import { describeLines } from '../../../../agent/sources/file/chunk-lines.js';
 import { hasRawBody, type Attributes, type LogEvent } from '../../../../core/event.js';
 import { LineSplitter } from '../../../../core/lines.js';
 import { ev, inlineMaker } from './helpers.js';
@@ -20,7 +20,7 @@ function fromReads(chunks: Buffer[]): LogEvent[] {
   const out: LogEvent[] = [];
   for (const c of chunks) {
     const lines = split.push(c);
-    attachAsciiText(c, lines);
+    describeLines(c, lines);
     for (const l of lines) dec.push(l, 0, ctx, out);
   }
   for (const l of split.flush()) dec.push(l, 0, ctx, out);

@@ -1,10 +1,10 @@
-// The file source marks lines whose bytes need no JSON escaping (json-safe.ts, a SIMD kernel), and
-// the NDJSON encoder writes those bodies without testing them: the bytes must be exactly what
-// JSON.stringify gives, whatever the line holds.
+// What the file source learns about the lines of a read chunk (chunk-lines.ts): the text of an ASCII
+// chunk, decoded in 64 KiB pieces, and which lines need no JSON escaping (json-safe.ts, a SIMD
+// kernel); the NDJSON encoder writes those bodies without testing them, so the bytes must be exactly
+// what JSON.stringify gives, whatever the line holds.
 import { describe, expect, test } from 'vitest';
-import { markJsonSafe } from '../../../../agent/sources/file/json-safe.js';
 import { PlainDecoder, newStats } from '../../../../agent/sources/file/decoder.js';
-import { attachAsciiText } from '../../../../agent/sources/file/tailer.js';
+import { describeLines } from '../../../../agent/sources/file/chunk-lines.js';
 import { encodeEvent } from '../../../../core/codec.js';
 import type { LogEvent } from '../../../../core/event.js';
 import { LineSplitter, type Line } from '../../../../core/lines.js';
@@ -19,13 +19,21 @@ function cut(chunks: Buffer[]): { lines: Line[]; events: LogEvent[] } {
   const events: LogEvent[] = [];
   for (const c of chunks) {
     const ls = split.push(c);
-    attachAsciiText(c, ls);
-    markJsonSafe(c, ls);
+    describeLines(c, ls);
     for (const l of ls) dec.push(l, 0, ctx, events);
     lines.push(...ls);
   }
   return { lines, events };
 }
+
+test('an ASCII chunk larger than one 64 KiB piece: every line gets its exact text, also one longer than a piece', () => {
+  const texts = Array.from({ length: 3000 }, (_, i) => `line ${i} ` + 'x'.repeat((i * 37) % 300));
+  texts[1500] = 'long ' + 'y'.repeat(100_000);
+  const chunk = Buffer.from(texts.join('\n') + '\n');
+  expect(chunk.length).toBeGreaterThan(4 * 64 * 1024);
+  const { lines } = cut([chunk]);
+  expect(lines.map((l) => l.text)).toEqual(texts);
+});
 
 describe('lines that need no JSON escaping', () => {
   const texts = [
@@ -53,11 +61,11 @@ describe('lines that need no JSON escaping', () => {
     const { lines } = cut([Buffer.from('first\nsecond ha'), Buffer.from('lf\nthird\n')]);
     expect(lines.map((l) => [l.bytes.toString(), l.jsonSafe])).toEqual([
       ['first', true],
-      ['second half', undefined],
+      ['second half', false],
       ['third', true],
     ]);
     const many = cut([Buffer.from('ok\n' + '"'.repeat(10_000) + '\nok too\n')]).lines;
-    expect(many.map((l) => l.jsonSafe)).toEqual([undefined, undefined, undefined]);
+    expect(many.map((l) => l.jsonSafe)).toEqual([false, false, false]);
   });
 
   test('the NDJSON of events from marked lines is byte for byte what JSON.stringify gives', () => {
