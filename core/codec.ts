@@ -15,16 +15,26 @@ export function encodeEvent(e: LogEvent): string {
   return encodeWith(e, JSON.stringify(e.attributes));
 }
 
-/** encodeEvent with the attributes' JSON text supplied (NdjsonEncoder reuses it across events). */
-function encodeWith(e: LogEvent, attributes: string): string {
+/** The members before the body: the timestamp, and the fields not at their default. */
+function head(e: LogEvent): string {
   let s = `{"timestamp":"${formatRfc3339(e.timeMs, e.timeNs)}"`;
   if (e.observedMs !== e.timeMs || e.observedNs !== e.timeNs) s += `,"observed_timestamp":"${formatRfc3339(e.observedMs, e.observedNs)}"`;
   if (e.severityText !== '') s += `,"severity_text":${JSON.stringify(e.severityText)}`;
   if (e.severityNumber !== 0) s += `,"severity_number":${e.severityNumber}`;
-  // a body still equal to bytes the source scanned (rawJson) needs no escaping test
-  const body = e.rawJson === true && e.rawOf === e.body ? `"${e.body}"` : jsonString(e.body);
-  return s + `,"body":${body},"attributes":${attributes}}`;
+  return s;
 }
+
+/** Whether the body is still the bytes its source read and found free of anything JSON escapes. */
+const rawJsonBody = (e: LogEvent): boolean => e.rawJson === true && e.rawOf === e.body;
+
+/** encodeEvent with the attributes' JSON text supplied (NdjsonEncoder reuses it across events). */
+function encodeWith(e: LogEvent, attributes: string): string {
+  // a body still equal to bytes the source scanned (rawJson) needs no escaping test
+  const body = rawJsonBody(e) ? `"${e.body}"` : jsonString(e.body);
+  return head(e) + `,"body":${body},"attributes":${attributes}}`;
+}
+
+const BODY_OPEN = Buffer.from(',"body":"');
 
 // what JSON.stringify would escape in a string: quote, backslash, controls, lone surrogates
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -63,6 +73,8 @@ export class NdjsonEncoder {
   private n = 0;
   private lastAttrs: Attributes | null = null;
   private lastJson = '';
+  /** What follows a raw body: `","attributes":<lastJson>}` and the newline, as bytes. */
+  private lastTail: Buffer = Buffer.alloc(0);
 
   constructor(initialBytes = 1 << 21) {
     this.buf = Buffer.allocUnsafe(initialBytes);
@@ -85,18 +97,49 @@ export class NdjsonEncoder {
     if (this.lastAttrs === null || !sameAttributes(a, this.lastAttrs)) {
       this.lastJson = JSON.stringify(a);
       this.lastAttrs = { ...a };
+      this.lastTail = Buffer.from(`","attributes":${this.lastJson}}\n`);
+    }
+    if (rawJsonBody(e)) {
+      this.addRaw(e);
+      return;
     }
     const s = encodeWith(e, this.lastJson);
     // UTF-8 needs at most 3 bytes per UTF-16 unit (a surrogate pair takes 4 bytes for 2 units)
-    const need = this.off + s.length * 3 + 1;
+    this.reserve(s.length * 3 + 1);
+    this.off += this.buf.write(s, this.off);
+    this.buf[this.off++] = 10;
+    this.n++;
+  }
+
+  /**
+   * A body the source read and found free of escapes is copied from its read bytes: the event's
+   * line is written without building it as one string first (measured: that string was ~780 bytes
+   * of allocation per event, the agent's largest source of garbage).
+   */
+  private addRaw(e: LogEvent): void {
+    const h = head(e);
+    const len = e.rawEnd! - e.rawStart!;
+    const tail = this.lastTail;
+    this.reserve(h.length * 3 + BODY_OPEN.length + len + tail.length);
+    const buf = this.buf;
+    let off = this.off;
+    off += buf.write(h, off);
+    buf.set(BODY_OPEN, off);
+    off += BODY_OPEN.length;
+    buf.set(new Uint8Array(e.rawBuf!, e.rawStart!, len), off);
+    off += len;
+    buf.set(tail, off);
+    this.off = off + tail.length;
+    this.n++;
+  }
+
+  private reserve(bytes: number): void {
+    const need = this.off + bytes;
     if (need > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
       this.buf.copy(bigger, 0, 0, this.off);
       this.buf = bigger;
     }
-    this.off += this.buf.write(s, this.off);
-    this.buf[this.off++] = 10;
-    this.n++;
   }
 
   /** The NDJSON written so far as its own buffer; starts over. */

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { PlainDecoder, newStats } from '../../../../agent/sources/file/decoder.js';
 import { describeLines } from '../../../../agent/sources/file/chunk-lines.js';
-import { encodeEvent } from '../../../../core/codec.js';
+import { NdjsonEncoder, encodeEvent } from '../../../../core/codec.js';
 import type { LogEvent } from '../../../../core/event.js';
 import { LineSplitter, type Line } from '../../../../core/lines.js';
 
@@ -85,5 +85,19 @@ describe('lines that need no JSON escaping', () => {
       expect(encodeEvent(e)).toBe(encodeEvent({ ...e, rawJson: false }));
       expect(encodeEvent(e)).toContain(`"body":${JSON.stringify(e.body)},`);
     }
+    // the NDJSON encoder copies raw bodies from the read bytes: the same bytes as the string path,
+    // also with attributes changing mid-stream, severity and observed time set, and a body replaced
+    // after the source (its raw bytes then no longer count)
+    const mixed = events.map((e, i) => {
+      const c = { ...e, attributes: i < 1500 ? e.attributes : { ...e.attributes, 'k8s.pod.name': `p${i % 3}` } };
+      if (i % 10 === 0) Object.assign(c, { severityText: 'WARN', severityNumber: 13 });
+      if (i % 15 === 0) c.observedNs = (c.observedNs + 1) % 1_000_000;
+      if (i % 20 === 0) c.body = c.body + ' (edited)';
+      return c;
+    });
+    const enc = new NdjsonEncoder(64); // grows while writing
+    for (const e of mixed) enc.add(e);
+    const want = mixed.map((e) => encodeEvent({ ...e, rawJson: false }) + '\n').join('');
+    expect(enc.take().payload.toString()).toBe(want);
   });
 });
