@@ -35,6 +35,8 @@ function encodeWith(e: LogEvent, attributes: string): string {
 }
 
 const BODY_OPEN = Buffer.from(',"body":"');
+const TS_HEAD_BYTES = '{"timestamp":"YYYY-MM-DDTHH:MM:SS.'.length;
+const TS_CLOSE = Buffer.from('Z","body":"');
 
 // what JSON.stringify would escape in a string: quote, backslash, controls, lone surrogates
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -73,6 +75,9 @@ export class NdjsonEncoder {
   private n = 0;
   private lastAttrs: Attributes | null = null;
   private lastJson = '';
+  /** `{"timestamp":"` and the date-time to the second, for the second tsSec. */
+  private tsSec = NaN;
+  private tsHead: Buffer = Buffer.alloc(0);
   /** What follows a raw body: `","attributes":<lastJson>}` and the newline, as bytes. */
   private lastTail: Buffer = Buffer.alloc(0);
 
@@ -117,20 +122,47 @@ export class NdjsonEncoder {
    * of allocation per event, the agent's largest source of garbage).
    */
   private addRaw(e: LogEvent): void {
-    const h = head(e);
     const len = e.rawEnd! - e.rawStart!;
     const tail = this.lastTail;
-    this.reserve(h.length * 3 + BODY_OPEN.length + len + tail.length);
+    let off: number;
+    if (e.observedMs === e.timeMs && e.observedNs === e.timeNs && e.severityText === '' && e.severityNumber === 0) {
+      // only the timestamp before the body (a line from a file): written without a string
+      this.reserve(TS_HEAD_BYTES + 9 + TS_CLOSE.length + len + tail.length);
+      off = this.timestamp(e.timeMs, e.timeNs);
+    } else {
+      const h = head(e);
+      this.reserve(h.length * 3 + BODY_OPEN.length + len + tail.length);
+      off = this.off + this.buf.write(h, this.off);
+      this.buf.set(BODY_OPEN, off);
+      off += BODY_OPEN.length;
+    }
     const buf = this.buf;
-    let off = this.off;
-    off += buf.write(h, off);
-    buf.set(BODY_OPEN, off);
-    off += BODY_OPEN.length;
     buf.set(new Uint8Array(e.rawBuf!, e.rawStart!, len), off);
     off += len;
     buf.set(tail, off);
     this.off = off + tail.length;
     this.n++;
+  }
+
+  /** `{"timestamp":"<RFC 3339, 9 digits>Z","body":"` at this.off (room reserved); returns the end. */
+  private timestamp(ms: number, ns: number): number {
+    const sec = Math.floor(ms / 1000);
+    if (sec !== this.tsSec) {
+      this.tsSec = sec;
+      this.tsHead = Buffer.from(`{"timestamp":"${new Date(sec * 1000).toISOString().slice(0, 19)}.`);
+    }
+    const buf = this.buf;
+    let off = this.off;
+    buf.set(this.tsHead, off);
+    off += TS_HEAD_BYTES;
+    let frac = (ms - sec * 1000) * 1_000_000 + ns; // 0..999_999_999: an int32
+    for (let i = 8; i >= 0; i--) {
+      buf[off + i] = 48 + (frac % 10);
+      frac = (frac / 10) | 0;
+    }
+    off += 9;
+    buf.set(TS_CLOSE, off);
+    return off + TS_CLOSE.length;
   }
 
   private reserve(bytes: number): void {

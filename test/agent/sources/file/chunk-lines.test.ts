@@ -85,14 +85,19 @@ describe('lines that need no JSON escaping', () => {
       expect(encodeEvent(e)).toBe(encodeEvent({ ...e, rawJson: false }));
       expect(encodeEvent(e)).toContain(`"body":${JSON.stringify(e.body)},`);
     }
-    // the NDJSON encoder copies raw bodies from the read bytes: the same bytes as the string path,
-    // also with attributes changing mid-stream, severity and observed time set, and a body replaced
-    // after the source (its raw bytes then no longer count)
+    // the NDJSON encoder copies raw bodies from the read bytes and writes the timestamp itself: the
+    // same bytes as the string path, also with attributes changing mid-stream, severity and observed
+    // time set, and a body replaced after the source (its raw bytes then no longer count)
     const mixed = events.map((e, i) => {
       const c = { ...e, attributes: i < 1500 ? e.attributes : { ...e.attributes, 'k8s.pod.name': `p${i % 3}` } };
       if (i % 10 === 0) Object.assign(c, { severityText: 'WARN', severityNumber: 13 });
       if (i % 15 === 0) c.observedNs = (c.observedNs + 1) % 1_000_000;
       if (i % 20 === 0) c.body = c.body + ' (edited)';
+      if (i % 7 === 3) {
+        // timestamps across seconds, with every digit of the fraction in use
+        c.timeMs = c.observedMs = 1_795_000_000_000 + i * 1_234_567;
+        c.timeNs = c.observedNs = (i * 7919) % 1_000_000;
+      }
       return c;
     });
     const enc = new NdjsonEncoder(64); // grows while writing
