@@ -176,11 +176,16 @@ export function newEvent(body: string, attributes: Attributes = {}): LogEvent {
  * grow, and adding the next attribute then cost ~1.1 µs instead of ~0.05 µs (measured, Node 20).
  */
 export function cloneEvent(e: LogEvent): LogEvent {
-  const attributes = Object.assign({}, e.attributes);
+  return { ...e, attributes: copyAttributes(e.attributes) };
+}
+
+/** A copy of an attributes object that can grow cheaply (see cloneEvent). */
+export function copyAttributes(a: Attributes): Attributes {
+  const attributes = Object.assign({}, a);
   // Object.assign *sets* keys, and setting "__proto__" changes the prototype instead of adding the
   // attribute (JSON.parse makes it an own key): copy that one as data
-  if (Object.hasOwn(e.attributes, '__proto__')) setAttribute(attributes, '__proto__', e.attributes['__proto__']!);
-  return { ...e, attributes };
+  if (Object.hasOwn(a, '__proto__')) setAttribute(attributes, '__proto__', a['__proto__']!);
+  return attributes;
 }
 
 /** attrs[key] = value, also for the key "__proto__" (which an assignment would not store). */

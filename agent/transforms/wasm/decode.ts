@@ -2,7 +2,8 @@
 // length) read back from the input bytes, and the edit entries of the output region. Kept records
 // that were not modified are passed through as the same objects (no decoding); order is preserved.
 import { FlowlogError } from '../../../core/errors.js';
-import { cloneEvent, setAttribute, severityFromText, severityText, type AttrValue, type LogEvent } from '../../../core/event.js';
+import { compileCopier, copyWithout, hasKeys, type AttrCopier } from '../../../core/attrs.js';
+import { copyAttributes, setAttribute, severityFromText, severityText, type Attributes, type AttrValue, type LogEvent } from '../../../core/event.js';
 import {
   ACTION_MASK,
   BATCH_HEADER_BYTES,
@@ -48,12 +49,29 @@ function jsonUnescape(s: string): string {
   }
 }
 
-/** The attributes without `key`, as a new object (`delete` would put the object in V8's slow dictionary mode). */
-function withoutKey(attrs: Record<string, AttrValue>, key: string): Record<string, AttrValue> {
-  const out: Record<string, AttrValue> = {};
-  for (const k of Object.keys(attrs)) if (k !== key) setAttribute(out, k, attrs[k]!);
-  return out;
+/** Per removed key, the key lists seen and their compiled copiers (core/attrs.ts); bounded. */
+const removers = new Map<string, { keys: string[]; copy: AttrCopier }[]>();
+const MAX_REMOVED_KEYS = 256;
+const MAX_SHAPES = 8;
+
+/**
+ * The attributes without `key`, as a new object (`delete` would put the object in V8's slow
+ * dictionary mode), through a literal compiled for the key list: events of one stream share it.
+ */
+function withoutKey(attrs: Attributes, key: string): Attributes {
+  let shapes = removers.get(key);
+  if (shapes === undefined) {
+    if (removers.size >= MAX_REMOVED_KEYS) return copyWithout(attrs, key);
+    removers.set(key, (shapes = []));
+  }
+  for (let i = 0; i < shapes.length; i++) if (hasKeys(attrs, shapes[i]!.keys)) return shapes[i]!.copy(attrs, '');
+  if (shapes.length >= MAX_SHAPES) return copyWithout(attrs, key); // many key lists: stop compiling
+  const keys = Object.keys(attrs);
+  const copy = compileCopier(keys, key, '');
+  shapes.push({ keys, copy });
+  return copy(attrs, '');
 }
+
 
 /**
  * UTF-8 text of bytes [start, end). Buffer#utf8Slice directly: the edit region is read in many short
@@ -127,6 +145,9 @@ function keepOrDrop(events: readonly LogEvent[], statuses: Uint8Array, counts: D
   return kept;
 }
 
+/** Per record of the batch being decoded: whether its copy has its own attributes object yet. */
+let owned = new Uint8Array(4096);
+
 export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts: DecodeCounts): LogEvent[] {
   const n = events.length;
   if (r.statuses.length < n) throw abiError(`module returned ${r.statuses.length} statuses for ${n} records`);
@@ -135,6 +156,7 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
     if (fast) return fast;
   }
   const result: (LogEvent | null)[] = new Array(n);
+  if (owned.length < n) owned = new Uint8Array(Math.max(n, owned.length * 2));
   let anyModified = false;
   for (let i = 0; i < n; i++) {
     const s = r.statuses[i]!;
@@ -149,7 +171,10 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
       result[i] = e;
     } else {
       anyModified = true;
-      const c = cloneEvent(e);
+      // a shallow copy: the attributes are copied on the first edit that changes them (a removal
+      // builds a new object anyway)
+      const c = { ...e };
+      owned[i] = 0;
       if ((s & FLAG_BODY_IN_PLACE) !== 0) {
         if (!r.input) throw abiError('module flagged an in-place edit but the host has no input copy');
         const dv = Buffer.from(r.input.buffer, r.input.byteOffset, r.input.byteLength);
@@ -197,7 +222,13 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
           need(5 + vl);
           const v = value(t, utf8(b, p + 5, p + 5 + vl));
           if ((t & T_KEY_JSON) !== 0) key = jsonUnescape(key);
-          if (target) setAttribute(target.attributes, key, v);
+          if (target) {
+            if (owned[idx] === 0) {
+              target.attributes = copyAttributes(target.attributes);
+              owned[idx] = 1;
+            }
+            setAttribute(target.attributes, key, v);
+          }
           p += 5 + vl;
           break;
         }
@@ -207,7 +238,10 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
           need(2 + kl);
           if (target) {
             const key = keyOf(b, p + 2, p + 2 + kl);
-            if (Object.hasOwn(target.attributes, key)) target.attributes = withoutKey(target.attributes, key);
+            if (Object.hasOwn(target.attributes, key)) {
+              target.attributes = withoutKey(target.attributes, key);
+              owned[idx] = 1;
+            }
           }
           p += 2 + kl;
           break;

@@ -220,3 +220,25 @@ test('attribute keys of edits, cached by their bytes, come back exactly: 1000 ke
   const out = await t('parse_json', {}).process(events);
   expect(out.map((e) => e.attributes)).toEqual(bodies.map((b) => ({ 'host.name': 'h1', ...(JSON.parse(b) as object) })));
 });
+
+test('remove through copiers compiled per key list: 12 key lists (past the 8 compiled), a __proto__ key, and the source objects untouched', async () => {
+  const events = Array.from({ length: 600 }, (_, i) => {
+    const a: Attributes = {};
+    for (let k = 0; k <= i % 12; k++) a[`k${k}`] = k;
+    a.drop_me = 'x';
+    if (i % 50 === 0) Object.defineProperty(a, '__proto__', { value: 'p', enumerable: true, writable: true, configurable: true });
+    return ev(`line ${i}`, a);
+  });
+  const before = events.map((e) => ({ ...e.attributes }));
+  const out = await t('remove', { fields: ['drop_me', 'k3'] }).process(events);
+  expect(out.map((e) => e.attributes)).toEqual(
+    before.map((a) => {
+      const c = { ...a };
+      delete c.drop_me;
+      delete c.k3;
+      return c;
+    }),
+  );
+  expect(out.filter((e) => Object.hasOwn(e.attributes, '__proto__')).length).toBe(12);
+  expect(events.map((e) => e.attributes)).toEqual(before); // removal copies, never edits the input's objects
+});
