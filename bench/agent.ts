@@ -5,7 +5,7 @@
 // Prints a markdown table: MB/s, lines/s, CPU seconds and peak RSS, and ratios to rsyslog and kcat.
 // Run: node --import tsx bench/agent.ts   (BENCH_LINES overrides the line count; BENCH_ONLY=flowlog runs
 // the agent alone; FLOWLOG_BENCH_NODE_ARGS passes node flags to it; BENCH_SOURCE_YAML (inline, e.g.
-// "batch_size: 4096"), BENCH_TRANSFORM_YAML / BENCH_SINK_YAML
+// "batch_size: 4096"), BENCH_SPOOL_YAML (inline, e.g. "compression: none"), BENCH_TRANSFORM_YAML / BENCH_SINK_YAML
 // add one line of settings to the filter / the sink, e.g. "time_budget_ms: 0"; needs Java for the broker)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
@@ -182,6 +182,7 @@ async function runFlowlog(broker: RunningBroker, input: string, dir: string): Pr
     `data_dir: ${join(dir, 'flowlog-data')}
 api: { address: "127.0.0.1:0" }
 log: { level: info, format: json }
+${process.env.BENCH_SPOOL_YAML ? `spool: { ${process.env.BENCH_SPOOL_YAML} }\n` : ''}
 sources:
   app: { type: file, include: ["${watch}/*.log"]${process.env.BENCH_SOURCE_YAML ? `, ${process.env.BENCH_SOURCE_YAML}` : ''} }
 transforms:

@@ -3,18 +3,33 @@
 // partial line waits for the next chunk (or flush()). Every piece carries `end`, the stream offset
 // just past it (past its '\n' for a whole line), so a reader can checkpoint exactly after it.
 
-export interface Line {
-  bytes: Buffer;
-  /** True for every piece of a line that was longer than maxLineBytes. */
-  truncated: boolean;
-  /** Stream offset (bytes pushed since construction or reset(start)) just past this piece. */
-  end: number;
-  /** True for the second and later pieces of a cut line (they do not start a line). */
-  cont?: boolean;
-  /** The bytes as text, when the reader decoded its whole chunk at once (pure ASCII). */
-  text?: string;
+/**
+ * One line (or piece of a cut line): bytes [start, start + len) of `buf`, which is the chunk pushed
+ * or a buffer assembled across chunks. No view per line is made unless `bytes` is read: readers
+ * that know the chunk (the file tailer) work from the offsets (a view cost ~40 ns a line, measured).
+ */
+export class Line {
+  /** The bytes as text, when the reader decoded its chunk at once (pure ASCII). */
+  text: string | undefined = undefined;
   /** True when the bytes hold nothing a JSON string must escape ('"', '\\', controls). */
-  jsonSafe?: boolean;
+  jsonSafe = false;
+  private view: Buffer | null = null;
+  constructor(
+    readonly buf: Buffer,
+    readonly start: number,
+    readonly len: number,
+    /** True for every piece of a line that was longer than maxLineBytes. */
+    readonly truncated: boolean,
+    /** Stream offset (bytes pushed since construction or reset(start)) just past this piece. */
+    public end: number,
+    /** True for the second and later pieces of a cut line (they do not start a line). */
+    readonly cont: boolean,
+  ) {}
+
+  /** The line's bytes: a view into `buf`, made on first use. */
+  get bytes(): Buffer {
+    return (this.view ??= this.start === 0 && this.len === this.buf.length ? this.buf : this.buf.subarray(this.start, this.start + this.len));
+  }
 }
 
 export class LineSplitter {
@@ -55,15 +70,14 @@ export class LineSplitter {
         this.hold(chunk.subarray(start), out);
         break;
       }
-      let piece = chunk.subarray(start, nl);
-      start = nl + 1;
       if (this.pendingLen > 0) {
-        this.pending.push(piece);
-        piece = Buffer.concat(this.pending, this.pendingLen + piece.length);
+        this.pending.push(chunk.subarray(start, nl));
+        const whole = Buffer.concat(this.pending, this.pendingLen + nl - start);
         this.pending = [];
         this.pendingLen = 0;
-      }
-      this.emit(piece, out, base + nl + 1, 1);
+        this.emit(whole, 0, whole.length, out, base + nl + 1, 1);
+      } else this.emit(chunk, start, nl - start, out, base + nl + 1, 1);
+      start = nl + 1;
     }
     return out;
   }
@@ -74,7 +88,7 @@ export class LineSplitter {
       const piece = Buffer.concat(this.pending, this.pendingLen);
       this.pending = [];
       this.pendingLen = 0;
-      this.emit(piece, out, this.pos, 0);
+      this.emit(piece, 0, piece.length, out, this.pos, 0);
     }
     return out;
   }
@@ -87,7 +101,7 @@ export class LineSplitter {
     while (this.pendingLen >= this.maxLineBytes) {
       const all = Buffer.concat(this.pending, this.pendingLen);
       const end = this.pos - this.pendingLen + this.maxLineBytes;
-      out.push({ bytes: all.subarray(0, this.maxLineBytes), truncated: true, end, cont: this.inLongLine, text: undefined, jsonSafe: false });
+      out.push(new Line(all, 0, this.maxLineBytes, true, end, this.inLongLine));
       this.inLongLine = true;
       const left = all.subarray(this.maxLineBytes);
       this.pending = left.length ? [left] : [];
@@ -95,24 +109,25 @@ export class LineSplitter {
     }
   }
 
-  /** `end` is the offset past the line terminator, `termLen` its length (1 for '\n', 0 at flush). */
-  private emit(piece: Buffer, out: Line[], end: number, termLen: number): void {
+  /** The line [s, s + len) of buf; `end` is the offset past its terminator, `termLen` that terminator's length (1 for '\n', 0 at flush). */
+  private emit(buf: Buffer, s: number, len: number, out: Line[], end: number, termLen: number): void {
     let cr = 0;
-    if (piece.length > 0 && piece[piece.length - 1] === 13) {
-      piece = piece.subarray(0, piece.length - 1);
+    if (len > 0 && buf[s + len - 1] === 13) {
+      len--;
       cr = 1;
     }
     let truncated = this.inLongLine;
     let cont = this.inLongLine;
-    let pieceStart = end - termLen - cr - piece.length;
-    while (piece.length > this.maxLineBytes) {
+    let pieceStart = end - termLen - cr - len;
+    while (len > this.maxLineBytes) {
       pieceStart += this.maxLineBytes;
-      out.push({ bytes: piece.subarray(0, this.maxLineBytes), truncated: true, end: pieceStart, cont, text: undefined, jsonSafe: false });
-      piece = piece.subarray(this.maxLineBytes);
+      out.push(new Line(buf, s, this.maxLineBytes, true, pieceStart, cont));
+      s += this.maxLineBytes;
+      len -= this.maxLineBytes;
       truncated = true;
       cont = true;
     }
-    if (piece.length > 0 || !truncated) out.push({ bytes: piece, truncated, end, cont, text: undefined, jsonSafe: false }); // one shape: fields filled later stay in-object
+    if (len > 0 || !truncated) out.push(new Line(buf, s, len, truncated, end, cont));
     else if (out.length > 0 && out[out.length - 1]!.end === pieceStart) out[out.length - 1]!.end = end;
     this.inLongLine = false;
   }

@@ -16,19 +16,15 @@ export function describeLines(chunk: Buffer, lines: Line[]): void {
   const ascii = lines.length >= 2 && isAscii(chunk);
   const pos = escapePositions(chunk);
   const n = pos === null ? 0 : pos.length;
-  const ab = chunk.buffer;
-  const base = chunk.byteOffset;
   const len = chunk.length;
   let pieceStart = 0;
   let pieceEnd = -1;
   let piece = '';
   let j = 0;
   for (const line of lines) {
-    const b = line.bytes;
-    if (b.buffer !== ab) continue;
-    const s = b.byteOffset - base;
-    const e = s + b.length;
-    if (s < 0 || e > len) continue;
+    if (line.buf !== chunk) continue;
+    const s = line.start;
+    const e = s + line.len;
     if (ascii) {
       if (e > pieceEnd) {
         pieceStart = s;

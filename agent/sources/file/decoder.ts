@@ -110,11 +110,24 @@ export function setBody(e: LogEvent, bytes: Uint8Array, ctx: DecodeContext, text
   }
 }
 
+/** The body from a line whose text the reader decoded (ASCII): its raw bytes from the offsets, no view. */
+function setText(e: LogEvent, line: Line): void {
+  const text = line.text!;
+  const b = line.buf;
+  e.body = text;
+  e.rawBuf = b.buffer;
+  e.rawStart = b.byteOffset + line.start;
+  e.rawEnd = b.byteOffset + line.start + line.len;
+  e.rawOf = text;
+  e.rawJson = line.jsonSafe;
+}
+
 /** One line = one event. */
 export class PlainDecoder implements LineDecoder {
   push(line: Line, _start: number, ctx: DecodeContext, out: LogEvent[]): void {
     const e = makeEvent('', ctx);
-    setBody(e, line.bytes, ctx, line.text, line.jsonSafe);
+    if (line.text !== undefined) setText(e, line);
+    else setBody(e, line.bytes, ctx, undefined, line.jsonSafe);
     if (line.truncated) {
       e.attributes[Attr.truncated] = true;
       ctx.stats.truncated++;
