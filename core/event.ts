@@ -20,7 +20,11 @@ export interface LogEvent {
   severityNumber: number;
   /** UTF-8 text; invalid input bytes are replaced with U+FFFD and the event carries `log.invalid_utf8`. */
   body: string;
-  /** Flat map, OpenTelemetry semantic-convention names (`host.name`, `k8s.pod.name`, ...). */
+  /**
+   * Flat map, OpenTelemetry semantic-convention names (`host.name`, `k8s.pod.name`, ...).
+   * Copy-on-write: events may share one object (all lines of a file share the file's), so a stage
+   * never changes it in place; it sets a copy (copyAttributes, cloneEvent) on its own event.
+   */
   attributes: Attributes;
   /**
    * Where the body's UTF-8 bytes were read: [rawStart, rawEnd) of rawBuf, the source's read chunk.

@@ -2,7 +2,7 @@
 // other lines are appended to the current event with '\n'. An event is emitted when the next start
 // line arrives, when it reaches `max_lines`, or after `timeout_ms` without a continuation (the
 // engine calls flush). Wraps another decoder, so it works on decoded text (e.g. CRI messages too).
-import { Attr, type LogEvent } from '../../../core/event.js';
+import { Attr, copyAttributes, type Attributes, type LogEvent } from '../../../core/event.js';
 import type { Line } from '../../../core/lines.js';
 import type { MultilineConfig } from './config.js';
 import type { DecodeContext, LineDecoder } from './decoder.js';
@@ -10,6 +10,8 @@ import type { DecodeContext, LineDecoder } from './decoder.js';
 export class MultilineDecoder implements LineDecoder {
   private readonly start: RegExp;
   private held: LogEvent | null = null;
+  /** Whether the held event's attributes are its own copy (else they may be shared: copy-on-write). */
+  private heldOwns = false;
   private heldLines = 0;
   private heldStart = -1;
   private lastAppend = 0;
@@ -36,19 +38,29 @@ export class MultilineDecoder implements LineDecoder {
     if (this.held && !this.start.test(e.body) && this.heldLines < this.cfg.max_lines) {
       if (this.held.body.length + e.body.length + 1 <= this.maxBytes) this.held.body += '\n' + e.body;
       else if (!this.held.attributes[Attr.truncated]) {
-        this.held.attributes[Attr.truncated] = true;
+        this.ownAttributes()[Attr.truncated] = true;
         ctx.stats.truncated++;
       }
-      for (const k in e.attributes) if (!(k in this.held.attributes)) this.held.attributes[k] = e.attributes[k]!;
+      for (const k in e.attributes) if (!(k in this.held.attributes)) this.ownAttributes()[k] = e.attributes[k]!;
       this.heldLines++;
       this.lastAppend = Date.now();
       return;
     }
     if (this.held) out.push(this.held);
     this.held = e;
+    this.heldOwns = false;
     this.heldLines = 1;
     this.heldStart = start;
     this.lastAppend = Date.now();
+  }
+
+  /** The held event's attributes, copied before its first change (they may be the file's shared ones). */
+  private ownAttributes(): Attributes {
+    if (!this.heldOwns) {
+      this.held!.attributes = copyAttributes(this.held!.attributes);
+      this.heldOwns = true;
+    }
+    return this.held!.attributes;
   }
 
   flush(ctx: DecodeContext, out: LogEvent[]): void {

@@ -5,7 +5,7 @@
 // "\n") are merged per stream up to max_merged_line_bytes, then the event is flagged log.truncated.
 import { Attr, type LogEvent } from '../../../core/event.js';
 import type { Line } from '../../../core/lines.js';
-import { makeEvent, textOf, type DecodeContext, type LineDecoder } from '../file/decoder.js';
+import { makeEvent, setEventAttr, textOf, type DecodeContext, type LineDecoder } from '../file/decoder.js';
 import { decodeDockerLine } from './docker.js';
 import { parseTimestampBytes } from './timestamp.js';
 
@@ -96,13 +96,13 @@ export class ContainerLogDecoder implements LineDecoder {
 
   private emit(stream: string, msg: Buffer, ms: number, ns: number, truncated: boolean, ctx: DecodeContext, out: LogEvent[], invalid = false): void {
     const e = makeEvent('', ctx, ms, ns, Attr.iostream, stream);
-    e.body = textOf(msg, ctx, e.attributes);
+    e.body = textOf(msg, ctx, e);
     if (invalid && !e.attributes[Attr.invalidUtf8]) {
-      e.attributes[Attr.invalidUtf8] = true;
+      setEventAttr(e, ctx, Attr.invalidUtf8, true);
       ctx.stats.invalidUtf8++;
     }
     if (truncated) {
-      e.attributes[Attr.truncated] = true;
+      setEventAttr(e, ctx, Attr.truncated, true);
       ctx.stats.truncated++;
     }
     out.push(e);
@@ -112,9 +112,9 @@ export class ContainerLogDecoder implements LineDecoder {
     ctx.stats.parseErrors++;
     ctx.stats.lastParseError = reason;
     const e = makeEvent('', ctx);
-    e.body = textOf(line.bytes, ctx, e.attributes);
-    e.attributes['log.parse_error'] = reason;
-    if (line.truncated) e.attributes[Attr.truncated] = true;
+    e.body = textOf(line.bytes, ctx, e);
+    setEventAttr(e, ctx, 'log.parse_error', reason);
+    if (line.truncated) setEventAttr(e, ctx, Attr.truncated, true);
     out.push(e);
   }
 
