@@ -242,3 +242,32 @@ test('remove through copiers compiled per key list: 12 key lists (past the 8 com
   expect(out.filter((e) => Object.hasOwn(e.attributes, '__proto__')).length).toBe(12);
   expect(events.map((e) => e.attributes)).toEqual(before); // removal copies, never edits the input's objects
 });
+
+test('attribute strings are written once per batch and each entry keeps its own type and bytes', async () => {
+  const many: Attributes = {};
+  for (let k = 0; k < 100; k++) many[`a${k}`] = k % 3 === 0 ? k : k % 3 === 1 ? `v${k % 7}` : k % 2 === 0; // past the 64 remembered positions
+  const events = Array.from({ length: 500 }, (_, i) =>
+    ev(`line ${i}`, i % 2 === 0 ? { x: 1, y: 'same', z: `u${i}`, 'é': 'ü' } : { x: '1', y: 'same', z: `u${i % 5}`, ...many }),
+  );
+  const enc = new BatchEncoder().encode(events, 2 /* all attributes */);
+  const dv = new DataView(enc.bytes.buffer, enc.bytes.byteOffset);
+  const table = dv.getUint32(4, true);
+  const yOffsets = new Set<number>();
+  for (let i = 0; i < events.length; i++) {
+    const first = dv.getUint32(16 + i * 16 + 8, true);
+    const count = dv.getUint16(16 + i * 16 + 12, true);
+    expect(count).toBe(Object.keys(events[i]!.attributes).length);
+    for (let j = 0; j < count; j++) {
+      const a = table + (first + j) * 16;
+      const key = Buffer.from(enc.bytes.buffer, enc.bytes.byteOffset + dv.getUint32(a, true), dv.getUint16(a + 4, true)).toString();
+      const val = Buffer.from(enc.bytes.buffer, enc.bytes.byteOffset + dv.getUint32(a + 8, true), dv.getUint32(a + 12, true)).toString();
+      const want = events[i]!.attributes[key]!;
+      expect(val).toBe(String(want));
+      expect(dv.getUint8(a + 6)).toBe(typeof want === 'string' ? 0 : typeof want === 'number' ? 1 : 2);
+      if (key === 'y') yOffsets.add(dv.getUint32(a + 8, true));
+    }
+  }
+  expect(yOffsets.size).toBe(1); // 'same' is in the batch once
+  const out = await t('rename', { fields: { x: 'x2', a99: 'b99' } }).process(events);
+  expect(out.map((e) => [e.attributes.x2, e.attributes.b99])).toEqual(events.map((e) => [e.attributes.x, e.attributes.a99]));
+});
