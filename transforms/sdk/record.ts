@@ -101,17 +101,12 @@ export class Record {
 
   /** Finds attribute `key`; on success sets valPtr/valLen/valType and returns true. */
   attr(key: Slice): bool {
-    let e = this.attrsPtr;
-    const base = this.base;
-    for (let i = 0; i < this.attrCount; i++, e += 16) {
-      if (bytesEqual(base + <usize>load<u32>(e), <i32>load<u16>(e + 4), key.ptr, key.len)) {
-        this.valType = load<u8>(e + 6);
-        this.valPtr = base + <usize>load<u32>(e + 8);
-        this.valLen = <i32>load<u32>(e + 12);
-        return true;
-      }
-    }
-    return false;
+    const e = findAttr(this.base, this.ptr, key.ptr, key.len);
+    if (e == 0) return false;
+    this.valType = load<u8>(e + 6);
+    this.valPtr = this.base + <usize>load<u32>(e + 8);
+    this.valLen = <i32>load<u32>(e + 12);
+    return true;
   }
 
   /** Attribute i (0 ≤ i < attrCount): key into `key`, value into valPtr/valLen/valType. */

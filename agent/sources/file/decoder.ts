@@ -20,7 +20,7 @@ export interface DecodeStats {
 export interface DecodeContext {
   /** Observed time of this read: [ms, ns]. */
   observed: [number, number];
-  /** Attributes every event of the file gets (copied per event). */
+  /** Attributes every event of the file gets (the object itself, shared by them: copy-on-write). */
   attrs: Attributes;
   stats: DecodeStats;
 }
@@ -91,58 +91,45 @@ export function setEventAttr(e: LogEvent, ctx: DecodeContext, key: string, value
 }
 
 /** Decodes bytes, flagging and counting replaced invalid UTF-8 on the event (made from this ctx). */
-export function textOf(bytes: Uint8Array, ctx: DecodeContext, e: LogEvent): string {
-  const { text, invalid } = decodeUtf8(bytes);
-  if (invalid) {
+function decodeFlagged(bytes: Uint8Array, ctx: DecodeContext, e: LogEvent): { text: string; invalid: boolean } {
+  const d = decodeUtf8(bytes);
+  if (d.invalid) {
     setEventAttr(e, ctx, Attr.invalidUtf8, true);
     ctx.stats.invalidUtf8++;
   }
-  return text;
+  return d;
 }
 
-/**
- * Sets the event's body from bytes: decoded (invalid UTF-8 replaced, flagged and counted) or the
- * text the reader already decoded; valid bytes are kept as the body's raw bytes (core/event.ts).
- */
-export function setBody(e: LogEvent, bytes: Uint8Array, ctx: DecodeContext, text?: string, jsonSafe = false): void {
-  let invalid = false;
-  if (text === undefined) {
-    const d = decodeUtf8(bytes);
-    text = d.text;
-    if (d.invalid) {
-      invalid = true;
-      setEventAttr(e, ctx, Attr.invalidUtf8, true);
-      ctx.stats.invalidUtf8++;
-    }
-  }
-  e.body = text;
-  if (!invalid) {
-    e.rawBuf = bytes.buffer;
-    e.rawStart = bytes.byteOffset;
-    e.rawEnd = bytes.byteOffset + bytes.byteLength;
-    e.rawOf = text;
-    e.rawJson = jsonSafe;
-  }
+/** The text of bytes, as decodeFlagged. */
+export function textOf(bytes: Uint8Array, ctx: DecodeContext, e: LogEvent): string {
+  return decodeFlagged(bytes, ctx, e).text;
 }
 
-/** The body from a line whose text the reader decoded (ASCII): its raw bytes from the offsets, no view. */
-function setText(e: LogEvent, line: Line): void {
-  const text = line.text!;
-  const b = line.buf;
-  e.body = text;
-  e.rawBuf = b.buffer;
-  e.rawStart = b.byteOffset + line.start;
-  e.rawEnd = b.byteOffset + line.start + line.len;
+/** Records that the event's body is bytes [start, end) of `ab`, which decode to `text` (core/event.ts). */
+function setRaw(e: LogEvent, ab: ArrayBufferLike, start: number, end: number, text: string, jsonSafe: boolean): void {
+  e.rawBuf = ab;
+  e.rawStart = start;
+  e.rawEnd = end;
   e.rawOf = text;
-  e.rawJson = line.jsonSafe;
+  e.rawJson = jsonSafe;
 }
 
-/** One line = one event. */
+/** One line = one event. *//** One line = one event. */
 export class PlainDecoder implements LineDecoder {
   push(line: Line, _start: number, ctx: DecodeContext, out: LogEvent[]): void {
     const e = makeEvent('', ctx);
-    if (line.text !== undefined) setText(e, line);
-    else setBody(e, line.bytes, ctx, undefined, line.jsonSafe);
+    const b = line.buf;
+    const start = b.byteOffset + line.start;
+    if (line.text !== undefined) {
+      // text the reader decoded (an ASCII chunk): the raw bytes from the offsets, no view
+      e.body = line.text;
+      setRaw(e, b.buffer, start, start + line.len, line.text, line.jsonSafe);
+    } else {
+      const { text, invalid } = decodeFlagged(line.bytes, ctx, e);
+      e.body = text;
+      // valid UTF-8: the read bytes are exactly the body's
+      if (!invalid) setRaw(e, b.buffer, start, start + line.len, text, line.jsonSafe);
+    }
     if (line.truncated) {
       setEventAttr(e, ctx, Attr.truncated, true);
       ctx.stats.truncated++;

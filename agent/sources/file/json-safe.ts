@@ -1,9 +1,9 @@
 // Finds, in a read chunk, the bytes a JSON string must escape: '"', '\\', control bytes. Lines
 // without any are marked (chunk-lines.ts) and the spool's NDJSON encoder writes such a body without
 // testing it again (core/codec.ts); a regex test cost ~140 ns for a 200-byte line, the SIMD kernel
-// below ~0.08 ns a byte of the chunk (measured). The kernel (transforms/kernels/json_scan.ts, built with the built-in
-// transforms) is trusted code with no imports; without it nothing is marked and every body takes
-// the regex test, which gives the same bytes.
+// below ~0.08 ns a byte of the chunk (measured). The kernel (transforms/kernels/json_scan.ts, built
+// with the built-in transforms) is trusted code with no imports; without it nothing is marked and
+// every body takes the regex test, which gives the same bytes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinDir } from '../../transforms/wasm/builtins.js';

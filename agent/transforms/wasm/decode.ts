@@ -72,7 +72,6 @@ function withoutKey(attrs: Attributes, key: string): Attributes {
   return copy(attrs, '');
 }
 
-
 /**
  * UTF-8 text of bytes [start, end). Buffer#utf8Slice directly: the edit region is read in many short
  * pieces (a key, a value), and toString's argument handling cost as much as the decoding.

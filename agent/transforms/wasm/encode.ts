@@ -3,8 +3,9 @@
 // from (line sources, core/event.ts hasRawBody), the bodies are copied as bytes, one copy per run of
 // adjacent lines of a read chunk; otherwise the body strings are written with ONE utf8 write of
 // their joined text when ASCII (the common case), per string otherwise. Attribute keys and values
-// follow, each distinct string once per batch (entries point at it), written the same way. Only what the module declared it needs
-// (flowlog_needs) is encoded: the body, all attributes, or just the attributes it named.
+// follow, each distinct string once per batch (entries point at it), written the same way. Only
+// what the module declared it needs (flowlog_needs) is encoded: the body, all attributes, or just
+// the attributes it named.
 import { hasRawBody, type AttrValue, type LogEvent } from '../../../core/event.js';
 import {
   ATTR_ENTRY_BYTES,
