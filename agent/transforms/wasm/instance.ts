@@ -1,7 +1,8 @@
 // One instantiated module with its own capped memory (the host creates the memory: the maximum is
 // the memory cap). Runs one batch per call; any trap leaves the instance unusable (callers recreate).
-import { FlowlogError } from '../../../core/errors.js';
+import { FlowlogError, isFlowlogError } from '../../../core/errors.js';
 import { ABI_VERSION, FLAG_BODY_IN_PLACE, NEEDS_SELECTED_ATTRIBUTES, type AbiExports } from './abi.js';
+import { METER_MODULE, METER_TICK } from './meter/index.js';
 import type { LoadedModule } from './module-cache.js';
 
 export type ModuleLog = (level: number, msg: string) => void;
@@ -15,6 +16,21 @@ export interface RawResult {
 }
 
 const LOG_BURST = 100;
+
+/** Loop iterations and calls a metered module runs between two looks at the clock. */
+export const FUEL_SLICE = 10_000;
+
+/**
+ * The clock a metered module checks (through its tick import) every FUEL_SLICE loop iterations
+ * and calls: past the deadline, tick throws and the call unwinds out of the module.
+ */
+export class BudgetClock {
+  deadline = Infinity;
+  readonly tick = (): number => {
+    if (performance.now() > this.deadline) throw new FlowlogError('TRANSFORM_TIMEOUT', 'module exceeded its time budget');
+    return FUEL_SLICE;
+  };
+}
 
 /** AssemblyScript strings: UTF-16LE, byte length in the u32 before the data. */
 function asString(memory: WebAssembly.Memory, ptr: number): string {
@@ -34,15 +50,26 @@ function hostAbort(memory: WebAssembly.Memory, log: ModuleLog) {
   };
 }
 
-/** Instantiates the module once with a fresh memory and checks its ABI version (load-time refusal). */
-export function checkAbiVersion(mod: LoadedModule, maxPages: number): void {
+/**
+ * Instantiates the module once with a fresh memory and checks its ABI version (load-time refusal).
+ * With a budget, the metered module runs (a start function or a version export that never returns
+ * is stopped, not a hung agent).
+ */
+export function checkAbiVersion(mod: LoadedModule, maxPages: number, budgetMs = 0): void {
   const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.min(mod.minPages, maxPages)), maximum: Math.max(maxPages, mod.minPages) });
+  const clock = budgetMs > 0 && mod.metered ? new BudgetClock() : null;
   let version: number;
   try {
-    const inst = new WebAssembly.Instance(mod.module, { env: { memory, abort: () => undefined }, flowlog: { log: () => undefined } });
+    const imports: WebAssembly.Imports = { env: { memory, abort: () => undefined }, flowlog: { log: () => undefined } };
+    if (clock) {
+      imports[METER_MODULE] = { [METER_TICK]: clock.tick };
+      clock.deadline = performance.now() + budgetMs;
+    }
+    const inst = new WebAssembly.Instance(clock ? mod.metered! : mod.module, imports);
     version = (inst.exports as unknown as AbiExports).flowlog_abi_version();
   } catch (e) {
-    throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: instantiation failed: ${(e as Error).message}`, { cause: e });
+    const why = isFlowlogError(e) && e.code === 'FLOWLOG_TRANSFORM_TIMEOUT' ? `did not finish within its time budget of ${budgetMs} ms` : (e as Error).message;
+    throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: instantiation failed: ${why}`, { cause: e });
   }
   if (version !== ABI_VERSION) {
     throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: ABI version ${version}, this agent supports ${ABI_VERSION}; rebuild it with this flowlog's SDK`);
@@ -57,7 +84,8 @@ export class ModuleInstance {
   private readonly x: AbiExports;
   private logBudget = LOG_BURST;
 
-  constructor(mod: LoadedModule, configJson: string, maxPages: number, log: ModuleLog) {
+  /** With `clock`, the metered module runs (mod.metered must be set) and checks that clock. */
+  constructor(mod: LoadedModule, configJson: string, maxPages: number, log: ModuleLog, clock: BudgetClock | null = null) {
     if (mod.minPages > maxPages) {
       throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: needs ${mod.minPages} memory pages, max_memory_pages is ${maxPages}`);
     }
@@ -71,7 +99,9 @@ export class ModuleInstance {
     };
     let instance: WebAssembly.Instance;
     try {
-      instance = new WebAssembly.Instance(mod.module, { env: { memory: this.memory, abort: hostAbort(this.memory, log) }, flowlog: { log: hostLog } });
+      const imports: WebAssembly.Imports = { env: { memory: this.memory, abort: hostAbort(this.memory, log) }, flowlog: { log: hostLog } };
+      if (clock) imports[METER_MODULE] = { [METER_TICK]: clock.tick };
+      instance = new WebAssembly.Instance(clock ? mod.metered! : mod.module, imports);
     } catch (e) {
       throw new FlowlogError('TRANSFORM_LOAD', `${mod.source}: instantiation failed: ${(e as Error).message}`, { cause: e });
     }

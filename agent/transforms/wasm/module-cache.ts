@@ -5,9 +5,17 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FlowlogError } from '../../../core/errors.js';
 import { ALLOWED_IMPORTS, REQUIRED_EXPORTS, importedMemoryMinimum } from './abi.js';
+import { MeterRefused, meterModule } from './meter/index.js';
 
 export interface LoadedModule {
   module: WebAssembly.Module;
+  /**
+   * The same module counting its own progress (meter/): what runs inline under a time budget.
+   * Null when the meter does not know something the module uses; it then runs under the watchdog.
+   */
+  metered: WebAssembly.Module | null;
+  /** Why the module could not be metered. */
+  meterRefusal?: string;
   sha256: string;
   /** Pages the module's imported memory needs at least. */
   minPages: number;
@@ -55,7 +63,15 @@ export function loadModuleBytes(bytes: Uint8Array, source: string, pinned?: stri
   if (missing.length > 0) {
     throw new FlowlogError('TRANSFORM_LOAD', `${source}: missing ABI exports ${missing.join(', ')}; add \`export * from "<sdk>/exports"\` to the transform`);
   }
-  const loaded: LoadedModule = { module, sha256: hash, minPages: importedMemoryMinimum(bytes) ?? 1, source };
+  let metered: WebAssembly.Module | null = null;
+  let meterRefusal: string | undefined;
+  try {
+    metered = new WebAssembly.Module(meterModule(bytes));
+  } catch (e) {
+    if (!(e instanceof MeterRefused)) throw e;
+    meterRefusal = e.message;
+  }
+  const loaded: LoadedModule = { module, metered, meterRefusal, sha256: hash, minPages: importedMemoryMinimum(bytes) ?? 1, source };
   if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
   cache.set(hash, loaded);
   return loaded;

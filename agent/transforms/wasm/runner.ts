@@ -1,18 +1,20 @@
 // Runs batches through a module, on the calling thread (the default) or in a worker thread
 // (`worker_thread: true`). Both enforce the per-batch time budget:
-// - inline, the call goes through a vm.Script with a `timeout`: Node's watchdog thread calls V8's
-//   TerminateExecution, which stops WebAssembly at its next loop back-edge (measured: a `loop br 0`
-//   stopped at 50.7 ms for a 50 ms budget). The instance is discarded, as after a trap. No copy of
-//   the batch, but Node starts and joins a watchdog thread per call: ~50-75 us on an idle core,
-//   ~420 us when every core is busy (docs/transforms.md), once per batch of up to 4096 records.
+// - inline, the module runs metered (meter/): it counts loop iterations and calls, and every
+//   FUEL_SLICE of them it asks the host's clock; past the deadline the host throws and the call
+//   unwinds out of the module. The instance is discarded, as after a trap. Nothing runs beside the
+//   call: no thread, no copy. A module the meter cannot rewrite (it uses tail calls, exceptions,
+//   atomics or GC types) runs unmetered through a vm.Script with a `timeout` instead: Node starts a
+//   watchdog thread per call, whose TerminateExecution stops WebAssembly at its next loop back-edge;
+//   that costs ~50-75 us per call on an idle core and ~420 us when every core is busy.
 // - in a worker, a runaway loop is stopped with worker.terminate() (~3 ms) and the worker respawned;
 //   this moves the module's CPU off the pipeline thread, at the cost of a copy and a hop per batch.
-// `time_budget_ms: 0` runs inline without a watchdog.
+// `time_budget_ms: 0` runs the unmetered module inline with no budget.
 import { Script, createContext, type Context } from 'node:vm';
 import { FlowlogError, isFlowlogError } from '../../../core/errors.js';
 import type { BatchResult } from './decode.js';
 import type { EncodedBatch } from './encode.js';
-import { ModuleInstance, type ModuleLog } from './instance.js';
+import { BudgetClock, ModuleInstance, type ModuleLog } from './instance.js';
 import type { LoadedModule } from './module-cache.js';
 
 export interface Runner {
@@ -37,13 +39,18 @@ export class InlineRunner implements Runner {
   private inst: ModuleInstance | null;
   readonly needs: number;
   readonly attrKeys: string[] | null;
+  /** Set when the module runs metered under a budget. */
+  private readonly clock: BudgetClock | null;
+  /** The watchdog context, for a budget on a module the meter refused. */
   private readonly guard: Context | null;
   private job: (() => unknown) | null = null;
   constructor(
     private readonly mod: LoadedModule,
     private readonly opts: RunnerOptions & { timeBudgetMs?: number },
   ) {
-    this.guard = (opts.timeBudgetMs ?? 0) > 0 ? createContext({ flowlog_call: () => this.job!() }) : null;
+    const budgeted = (opts.timeBudgetMs ?? 0) > 0;
+    this.clock = budgeted && mod.metered ? new BudgetClock() : null;
+    this.guard = budgeted && !mod.metered ? createContext({ flowlog_call: () => this.job!() }) : null;
     this.inst = this.create();
     this.needs = this.inst.needs;
     this.attrKeys = this.inst.attrKeys;
@@ -65,13 +72,14 @@ export class InlineRunner implements Runner {
   /** Instantiates and initializes the module; flowlog_init runs under the budget too. */
   private create(): ModuleInstance {
     try {
-      return this.guarded(() => new ModuleInstance(this.mod, this.opts.config, this.opts.maxPages, this.opts.log), 'in flowlog_init');
+      return this.guarded(() => new ModuleInstance(this.mod, this.opts.config, this.opts.maxPages, this.opts.log, this.clock), 'in flowlog_init');
     } catch (e) {
       if (isFlowlogError(e) && e.code === 'FLOWLOG_TRANSFORM_TIMEOUT') throw new FlowlogError('TRANSFORM_LOAD', `${this.mod.source}: ${e.message}`, { cause: e });
       throw e;
     }
   }
   private guarded<T>(fn: () => T, where: string): T {
+    if (this.clock) return this.metered(this.clock, fn, where);
     if (!this.guard) return fn();
     this.job = fn;
     try {
@@ -81,6 +89,18 @@ export class InlineRunner implements Runner {
       throw new FlowlogError('TRANSFORM_TIMEOUT', `module exceeded its time budget of ${this.opts.timeBudgetMs} ms ${where}; stopped`, { cause: e });
     } finally {
       this.job = null;
+    }
+  }
+  private metered<T>(clock: BudgetClock, fn: () => T, where: string): T {
+    clock.deadline = performance.now() + this.opts.timeBudgetMs!;
+    try {
+      return fn();
+    } catch (e) {
+      const timedOut = isFlowlogError(e) && (e.code === 'FLOWLOG_TRANSFORM_TIMEOUT' || (isFlowlogError(e.cause) && e.cause.code === 'FLOWLOG_TRANSFORM_TIMEOUT'));
+      if (!timedOut) throw e;
+      throw new FlowlogError('TRANSFORM_TIMEOUT', `module exceeded its time budget of ${this.opts.timeBudgetMs} ms ${where}; stopped`, { cause: e });
+    } finally {
+      clock.deadline = Infinity;
     }
   }
   async close(): Promise<void> {

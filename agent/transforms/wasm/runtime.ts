@@ -93,7 +93,7 @@ export class WasmTransform implements Transform {
       reloadOk: rl('ok'), reloadFailed: rl('failed'),
     };
     this.current = o.module;
-    checkAbiVersion(o.module, o.maxMemoryPages);
+    checkAbiVersion(o.module, o.maxMemoryPages, o.timeBudgetMs);
     this.runner = this.makeRunner(o.module);
     if (o.modulePath && (o.reloadIntervalMs ?? 0) > 0) this.watch(o.modulePath, o.reloadIntervalMs!);
   }
@@ -236,7 +236,7 @@ export class WasmTransform implements Transform {
       const bytes = await readFile(path);
       const mod = loadModuleBytes(bytes, path, this.o.sha256);
       if (mod.sha256 !== this.current.sha256) {
-        checkAbiVersion(mod, this.o.maxMemoryPages);
+        checkAbiVersion(mod, this.o.maxMemoryPages, this.o.timeBudgetMs);
         const runner = this.makeRunner(mod);
         if (runner instanceof WorkerRunner) await runner.start();
         if (this.closed) await runner.close();

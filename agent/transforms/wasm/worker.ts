@@ -24,7 +24,7 @@ const codeOf = (e: unknown) => (e instanceof FlowlogError ? e.code.replace(/^FLO
 
 port.on('message', (m: ToWorker) => {
   if (m.t === 'load') {
-    const mod: LoadedModule = { module: m.module, sha256: '', minPages: m.minPages, source: m.source };
+    const mod: LoadedModule = { module: m.module, metered: null, sha256: '', minPages: m.minPages, source: m.source };
     make = () => new ModuleInstance(mod, m.config, m.maxPages, (level, msg) => port.postMessage({ t: 'log', level, msg } satisfies FromWorker));
     try {
       inst = make();

@@ -70,7 +70,7 @@ describe('contained per batch; the next batches flow', () => {
   });
 
   test.each([
-    ['on the calling thread (watchdog stops it, instance recreated)', false],
+    ['on the calling thread (the metered module stops at its next check, instance recreated)', false],
     ['in a worker thread (worker terminated, respawned)', true],
   ])('a runaway loop is stopped by the time budget %s; on_error drop', async (_label, workerThread) => {
     const t = wasm('loop', { on_error: 'drop', time_budget_ms: 300, worker_thread: workerThread });

@@ -1,0 +1,2 @@
+export { MeterRefused } from './bytes.js';
+export { METER_MODULE, METER_TICK, meterModule } from './module.js';
