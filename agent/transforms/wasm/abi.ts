@@ -10,6 +10,8 @@
 // Status (one byte per record): bits 0-1 action (0 keep, 1 drop, 2 modified), bit 2 body edited in
 //   place (same length), bits 3-7 reserved (must be 0).
 // Edit (output region): u32 record_index | u8 op | op fields (see OP_*).
+import { MeterRefused, Reader } from './meter/bytes.js';
+
 export const ABI_VERSION = 1;
 
 export const BATCH_HEADER_BYTES = 16;
@@ -75,51 +77,34 @@ export const ALLOWED_IMPORTS: ReadonlySet<string> = new Set(['env.memory:memory'
 
 /** Pages (64 KiB) a module's imported memory declares as its minimum, read from the import section. */
 export function importedMemoryMinimum(bytes: Uint8Array): number | undefined {
-  let pos = 8; // magic + version
-  const u32 = (): number => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = bytes[pos++]!;
-      result |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result >>> 0;
-      shift += 7;
+  try {
+    const r = new Reader(bytes, 8); // magic + version
+    while (r.pos < bytes.length) {
+      const id = r.byte();
+      const size = r.u32();
+      if (id !== 2) {
+        r.skip(size);
+        continue;
+      }
+      const count = r.u32();
+      for (let i = 0; i < count; i++) {
+        r.skipName();
+        r.skipName();
+        const kind = r.byte();
+        if (kind === 0) r.u32(); // function: type index
+        else if (kind === 1 || kind === 2) {
+          if (kind === 1) r.byte(); // table: reftype
+          const flags = r.byte();
+          const min = r.u32();
+          if (flags & 1) r.u32();
+          if (kind === 2) return min;
+        } else if (kind === 3) r.skip(2); // global: valtype + mut
+        else return undefined;
+      }
+      return undefined;
     }
-  };
-  const name = (): string => {
-    const n = u32();
-    const s = Buffer.from(bytes.buffer, bytes.byteOffset + pos, n).toString('utf8');
-    pos += n;
-    return s;
-  };
-  while (pos < bytes.length) {
-    const id = bytes[pos++]!;
-    const size = u32();
-    const end = pos + size;
-    if (id !== 2) {
-      pos = end;
-      continue;
-    }
-    const count = u32();
-    for (let i = 0; i < count; i++) {
-      name();
-      name();
-      const kind = bytes[pos++]!;
-      if (kind === 0) u32(); // function: type index
-      else if (kind === 1) {
-        pos++; // table: reftype
-        const flags = bytes[pos++]!;
-        u32();
-        if (flags & 1) u32();
-      } else if (kind === 2) {
-        const flags = bytes[pos++]!;
-        const min = u32();
-        if (flags & 1) u32();
-        return min;
-      } else if (kind === 3) pos += 2; // global: valtype + mut
-      else return undefined;
-    }
-    return undefined;
+  } catch (e) {
+    if (!(e instanceof MeterRefused)) throw e; // malformed: the compile step reports it
   }
   return undefined;
 }

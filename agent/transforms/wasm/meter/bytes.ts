@@ -1,5 +1,5 @@
 // Byte-level reading and writing of the WebAssembly binary format (LEB128 integers, vectors), for
-// the loop meter. Reads are bounds-checked: a malformed module is refused, never misread.
+// the loop meter and abi.ts's import scan. Reads are bounds-checked: a malformed module is refused, never misread.
 
 /** The rewriter does not know something in the module (or it is malformed): it runs unmetered. */
 export class MeterRefused extends Error {}
