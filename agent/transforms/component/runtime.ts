@@ -128,7 +128,7 @@ export class ComponentTransform implements Transform {
       const enc = this.encoder.encode(events, NEEDS_BODY | NEEDS_ATTRIBUTES);
       let r: { statuses: Uint8Array; edits: Uint8Array; input: Uint8Array };
       try {
-        r = inst.process(events.length, enc.bytes.subarray(0, enc.length));
+        r = inst.process(events.length, enc.bytes.subarray(enc.offset, enc.offset + enc.length));
       } catch (e) {
         this.inst = null; // "cannot enter component instance" after a trap: start over
         throw new FlowlogError('TRANSFORM_TRAP', `component trapped: ${(e as Error).message}`, { cause: e });

@@ -21,10 +21,20 @@ import {
 import { utf8Write } from './utf8-write.js';
 
 export interface EncodedBatch {
-  /** The encoded region: bytes [0, length) of `bytes`. */
+  /** The encoded region: bytes [offset, offset + length) of `bytes`. */
   bytes: Uint8Array;
+  /** 0 in the encoder's own buffer; the region's address in module memory when encoded into it. */
+  offset: number;
   length: number;
   count: number;
+}
+
+/**
+ * Where to encode instead of the encoder's own buffer: module memory, so the batch needs no second
+ * copy. `reserve` returns the memory and the (4-byte aligned) address of at least `bytes` bytes.
+ */
+export interface EncodeTarget {
+  reserve(bytes: number, count: number): { buffer: ArrayBufferLike; base: number };
 }
 
 const MAX_KEY_CHARS = 0xffff / 3;
@@ -53,6 +63,9 @@ export class BatchEncoder {
   private counts = new Uint16Array(4096);
   /** Raw path: each body's offset in the bodies area, and the runs to copy (buffer, start, end). */
   private bodyAt = new Uint32Array(4096);
+  /** Raw path: each body's byte length and severity, read while planning (events are touched once). */
+  private lenAt = new Uint32Array(4096);
+  private sevAt = new Uint8Array(4096);
   private runs: (ArrayBufferLike | number)[] = [];
 
   /**
@@ -60,7 +73,11 @@ export class BatchEncoder {
    * runs) and returns the bytes the bodies take; -1 otherwise (the bodies are encoded as strings).
    */
   private planRaw(events: readonly LogEvent[], n: number): number {
-    if (this.bodyAt.length < n) this.bodyAt = new Uint32Array(Math.max(n, this.bodyAt.length * 2));
+    if (this.bodyAt.length < n) {
+      this.bodyAt = new Uint32Array(Math.max(n, this.bodyAt.length * 2));
+      this.lenAt = new Uint32Array(this.bodyAt.length);
+      this.sevAt = new Uint8Array(this.bodyAt.length);
+    }
     const runs = this.runs;
     runs.length = 0;
     let total = 0;
@@ -83,12 +100,99 @@ export class BatchEncoder {
       }
       this.bodyAt[i] = total + (off - runStart);
       runEnd = e.rawEnd!;
+      this.lenAt[i] = runEnd - off;
+      const sev = e.severityNumber;
+      this.sevAt[i] = sev > 0 && sev < 256 ? sev : 0;
     }
     if (ab !== null) {
       runs.push(ab, runStart, runEnd, total);
       total += runEnd - runStart;
     }
     return total;
+  }
+
+  /** Views of the last target memory (rebuilt when it grew, which replaces its buffer). */
+  private tAb: ArrayBufferLike | null = null;
+  private tU8: Uint8Array = this.u8;
+  private tU16: Uint16Array = this.u16;
+  private tU32: Uint32Array = this.u32;
+  private tBuf: Buffer = this.buf;
+  /** The views the current batch is written through (set by region()). */
+  private w8: Uint8Array = this.u8;
+  private w16: Uint16Array = this.u16;
+  private w32: Uint32Array = this.u32;
+  private wBuf: Buffer = this.buf;
+
+  /**
+   * Reserves `need` bytes for the batch in the target (module memory) or else in the encoder's own
+   * buffer, points the w* views at it and returns where the region starts.
+   */
+  private region(need: number, count: number, target: EncodeTarget | null): number {
+    const into = target?.reserve(need, count);
+    if (into && (into.base & 3) === 0) {
+      const ab = into.buffer;
+      if (ab !== this.tAb) {
+        this.tAb = ab;
+        this.tU8 = new Uint8Array(ab);
+        this.tU16 = new Uint16Array(ab, 0, ab.byteLength >> 1);
+        this.tU32 = new Uint32Array(ab, 0, ab.byteLength >> 2);
+        this.tBuf = Buffer.from(ab);
+      }
+      this.w8 = this.tU8;
+      this.w16 = this.tU16;
+      this.w32 = this.tU32;
+      this.wBuf = this.tBuf;
+      return into.base;
+    }
+    this.ensure(need);
+    this.w8 = this.u8;
+    this.w16 = this.u16;
+    this.w32 = this.u32;
+    this.wBuf = this.buf;
+    return 0;
+  }
+
+  /** Record headers of the bodies-only path, built before the region is reserved. */
+  private heads = new Uint32Array(4 * 4096);
+
+  /**
+   * Bodies only, every one with its read bytes (a filter or sampler on the body, redact): the one
+   * pass over the events (planRaw) reads all the headers need, the headers are built from typed
+   * arrays and copied in as one block, the bodies as their runs. The general path touches each event
+   * three times; on a batch whose events are no longer in the CPU's caches that was over half of the
+   * encoding (42 -> 22 ns a record). Null when some body has no read bytes (the general path then
+   * encodes the strings).
+   */
+  private bodiesOnly(events: readonly LogEvent[], n: number, target: EncodeTarget | null): EncodedBatch | null {
+    const total = this.planRaw(events, n);
+    if (total < 0) return null;
+    const dataOff = BATCH_HEADER_BYTES + n * RECORD_HEADER_BYTES;
+    if (this.heads.length < 4 * (n + 1)) this.heads = new Uint32Array(4 * Math.max(n + 1, this.heads.length >> 1));
+    const heads = this.heads;
+    const bodyAt = this.bodyAt;
+    const lenAt = this.lenAt;
+    const sevAt = this.sevAt;
+    for (let i = 0, h = 4; i < n; i++, h += 4) {
+      heads[h] = dataOff + bodyAt[i]!;
+      heads[h + 1] = lenAt[i]!;
+      heads[h + 2] = 0; // first attribute (none)
+      heads[h + 3] = sevAt[i]! << 16; // u16 attribute count 0, u8 severity, u8 reserved
+    }
+    heads[0] = n;
+    heads[1] = dataOff; // an empty attribute table, where the data starts
+    heads[2] = dataOff;
+    heads[3] = total;
+    const length = dataOff + total;
+    const B = this.region(length, n, target);
+    const u8 = this.w8;
+    u8.set(new Uint8Array(heads.buffer, heads.byteOffset, dataOff), B);
+    const runs = this.runs;
+    for (let r = 0; r < runs.length; r += 4) {
+      const start = runs[r + 1] as number;
+      u8.set(new Uint8Array(runs[r] as ArrayBufferLike, start, (runs[r + 2] as number) - start), B + dataOff + (runs[r + 3] as number));
+    }
+    runs.length = 0; // do not pin the read chunks until the next batch
+    return { bytes: u8, offset: B, length, count: n };
   }
 
   private ensure(need: number): void {
@@ -149,13 +253,17 @@ export class BatchEncoder {
     this.aVal.push(this.intern(s, slot + 1));
   }
 
-  encode(events: readonly LogEvent[], needs: number, keys: readonly string[] | null = null): EncodedBatch {
+  encode(events: readonly LogEvent[], needs: number, keys: readonly string[] | null = null, target: EncodeTarget | null = null): EncodedBatch {
     const n = events.length;
     const withBody = (needs & NEEDS_BODY) !== 0;
     const allAttrs = (needs & NEEDS_ATTRIBUTES) !== 0;
     const selected = !allAttrs && (needs & NEEDS_SELECTED_ATTRIBUTES) !== 0 && keys !== null && keys.length > 0 ? keys : null;
     if (this.counts.length < n) this.counts = new Uint16Array(Math.max(n, this.counts.length * 2));
     const counts = this.counts;
+    if (withBody && !selected && !allAttrs) {
+      const done = this.bodiesOnly(events, n, target);
+      if (done) return done;
+    }
     const rawBytes = withBody ? this.planRaw(events, n) : -1;
     const raw = rawBytes >= 0;
     // pass 1: body strings (unless raw) and the attribute entries, their strings interned
@@ -197,23 +305,25 @@ export class BatchEncoder {
     const ustrs = this.ustrs;
     const attrText = ustrs.length === 0 ? '' : ustrs.length === 1 ? ustrs[0]! : ustrs.join('');
     const bodyOff = dataOff + (raw ? rawBytes : 0);
-    this.ensure(bodyOff + (bodies.length + attrText.length) * 3 + 16);
-    const buf = this.buf;
+    const need = bodyOff + (bodies.length + attrText.length) * 3 + 16;
+    // B: where the region starts in the buffer written; every offset stored stays relative to it
+    const B = this.region(need, n, target);
+    const { w8: u8, w16: u16, w32: u32, wBuf: buf } = this;
     // pass 2: the data: the bodies (raw ones copied by runs, else their strings), then each
     // attribute string once; ASCII text needs one write and takes its offsets from string lengths
     const runs = this.runs;
     if (raw) for (let r = 0; r < runs.length; r += 4) {
       const start = runs[r + 1] as number;
-      this.u8.set(new Uint8Array(runs[r] as ArrayBufferLike, start, (runs[r + 2] as number) - start), dataOff + (runs[r + 3] as number));
+      u8.set(new Uint8Array(runs[r] as ArrayBufferLike, start, (runs[r + 2] as number) - start), B + dataOff + (runs[r + 3] as number));
     }
-    const bodiesAscii = bodies.length === 0 || utf8Write.call(buf, bodies, bodyOff) === bodies.length;
+    const bodiesAscii = bodies.length === 0 || utf8Write.call(buf, bodies, B + bodyOff) === bodies.length;
     let cursor = bodyOff;
     if (!raw && withBody) {
       // per record offsets of the body strings (rewritten one by one when not ASCII)
       for (let i = 0; i < n; i++) {
         const b = strs[i]!;
         this.bodyAt[i] = cursor;
-        cursor += bodiesAscii ? b.length : b.length === 0 ? 0 : utf8Write.call(buf, b, cursor);
+        cursor += bodiesAscii ? b.length : b.length === 0 ? 0 : utf8Write.call(buf, b, B + cursor);
       }
     }
     const bodiesEnd = cursor;
@@ -224,28 +334,24 @@ export class BatchEncoder {
     }
     const uOff = this.uOff;
     const uLen = this.uLen;
-    const attrAscii = attrText.length === 0 || utf8Write.call(buf, attrText, cursor) === attrText.length;
+    const attrAscii = attrText.length === 0 || utf8Write.call(buf, attrText, B + cursor) === attrText.length;
     for (let u = 0; u < nu; u++) {
       const t = ustrs[u]!;
       uOff[u] = cursor;
-      const len = attrAscii ? t.length : t.length === 0 ? 0 : utf8Write.call(buf, t, cursor);
+      const len = attrAscii ? t.length : t.length === 0 ? 0 : utf8Write.call(buf, t, B + cursor);
       uLen[u] = len;
       cursor += len;
     }
     // pass 3: headers and attribute entries
-    const u32 = this.u32;
-    const u16 = this.u16;
-    const u8 = this.u8;
     const bodyAt = this.bodyAt;
     const aKey = this.aKey;
     const aVal = this.aVal;
     let ai = 0;
     for (let i = 0; i < n; i++) {
-      const h = (BATCH_HEADER_BYTES + i * RECORD_HEADER_BYTES) >> 2;
+      const h = (B + BATCH_HEADER_BYTES + i * RECORD_HEADER_BYTES) >> 2;
       if (raw) {
         u32[h] = dataOff + bodyAt[i]!;
-        const e = events[i]!;
-        u32[h + 1] = e.rawEnd! - e.rawStart!;
+        u32[h + 1] = this.lenAt[i]!;
       } else if (withBody) {
         u32[h] = bodyAt[i]!;
         u32[h + 1] = (i + 1 < n ? bodyAt[i + 1]! : bodiesEnd) - bodyAt[i]!;
@@ -260,7 +366,7 @@ export class BatchEncoder {
       u8[(h << 2) + 14] = sev > 0 && sev < 256 ? sev : 0;
       u8[(h << 2) + 15] = 0;
       for (let j = 0; j < c; j++, ai++) {
-        const a = (attrTable + ai * ATTR_ENTRY_BYTES) >> 2;
+        const a = (B + attrTable + ai * ATTR_ENTRY_BYTES) >> 2;
         const k = aKey[ai]!;
         const v = aVal[ai]!;
         u32[a] = uOff[k]!;
@@ -271,12 +377,13 @@ export class BatchEncoder {
         u32[a + 3] = uLen[v]!;
       }
     }
-    u32[0] = n;
-    u32[1] = attrTable;
-    u32[2] = dataOff;
-    u32[3] = cursor - dataOff;
+    const b0 = B >> 2;
+    u32[b0] = n;
+    u32[b0 + 1] = attrTable;
+    u32[b0 + 2] = dataOff;
+    u32[b0 + 3] = cursor - dataOff;
     if (raw) this.runs.length = 0; // do not pin the read chunks until the next batch
     this.slotStr.length = 0; // nor the strings
-    return { bytes: u8, length: cursor, count: n };
+    return { bytes: u8, offset: B, length: cursor, count: n };
   }
 }

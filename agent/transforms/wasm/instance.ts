@@ -3,6 +3,7 @@
 import { FlowlogError, isFlowlogError } from '../../../core/errors.js';
 import { ABI_VERSION, FLAG_BODY_IN_PLACE, NEEDS_SELECTED_ATTRIBUTES, type AbiExports } from './abi.js';
 import { METER_MODULE, METER_TICK } from './meter/index.js';
+import type { EncodeTarget, EncodedBatch } from './encode.js';
 import type { LoadedModule } from './module-cache.js';
 
 export type ModuleLog = (level: number, msg: string) => void;
@@ -153,15 +154,44 @@ export class ModuleInstance {
 
   /** Runs one batch of `count` encoded records (`input`). Throws TRANSFORM_TRAP / TRANSFORM_ABI. */
   run(input: Uint8Array, count: number): RawResult {
+    return this.runWith((t) => {
+      const { buffer, base } = t.reserve(input.length, count);
+      const mem = new Uint8Array(buffer);
+      mem.set(input, base);
+      return { bytes: mem, offset: base, length: input.length, count };
+    });
+  }
+
+  /**
+   * Runs one batch that `encode` writes straight into module memory (the target it is given), so
+   * the batch is not copied a second time. Throws TRANSFORM_TRAP / TRANSFORM_ABI.
+   */
+  runWith(encode: (target: EncodeTarget) => EncodedBatch): RawResult {
     this.logBudget = LOG_BURST;
     const x = this.x;
+    let inPtr = -1;
+    const target: EncodeTarget = {
+      reserve: (bytes, count) => {
+        try {
+          inPtr = x.flowlog_input(bytes, count);
+        } catch (e) {
+          if (e instanceof FlowlogError) throw e;
+          throw new FlowlogError('TRANSFORM_TRAP', `module trapped: ${(e as Error).message}`, { cause: e });
+        }
+        this.checkRange(inPtr, bytes, 'input');
+        return { buffer: this.memory.buffer, base: inPtr };
+      },
+    };
+    const b = encode(target);
+    if (inPtr < 0) throw new FlowlogError('TRANSFORM_ABI', 'the encoder did not reserve the input region');
+    if (b.bytes.buffer !== this.memory.buffer || b.offset !== inPtr) {
+      // encoded elsewhere (an unaligned region): copy it in
+      new Uint8Array(this.memory.buffer, inPtr, b.length).set(b.bytes.subarray(b.offset, b.offset + b.length));
+    }
+    const count = b.count;
     let kept: number;
-    let inPtr: number;
     try {
-      inPtr = x.flowlog_input(input.length, count);
-      this.checkRange(inPtr, input.length, 'input');
-      new Uint8Array(this.memory.buffer, inPtr, input.length).set(input);
-      kept = x.flowlog_process(count, input.length);
+      kept = x.flowlog_process(count, b.length);
     } catch (e) {
       if (e instanceof FlowlogError) throw e;
       throw new FlowlogError('TRANSFORM_TRAP', `module trapped: ${(e as Error).message}`, { cause: e });
@@ -182,7 +212,7 @@ export class ModuleInstance {
         break;
       }
     }
-    const after = inPlace ? new Uint8Array(this.memory.buffer, inPtr, input.length).slice() : null;
+    const after = inPlace ? new Uint8Array(this.memory.buffer, inPtr, b.length).slice() : null;
     return { kept, statuses, output, input: after };
   }
 }

@@ -13,8 +13,9 @@
 import { Script, createContext, type Context } from 'node:vm';
 import { FlowlogError, isFlowlogError } from '../../../core/errors.js';
 import type { BatchResult } from './decode.js';
-import type { EncodedBatch } from './encode.js';
-import { BudgetClock, ModuleInstance, type ModuleLog } from './instance.js';
+import type { BatchEncoder, EncodedBatch } from './encode.js';
+import type { LogEvent } from '../../../core/event.js';
+import { BudgetClock, ModuleInstance, type ModuleLog, type RawResult } from './instance.js';
 import type { LoadedModule } from './module-cache.js';
 
 export interface Runner {
@@ -23,6 +24,8 @@ export interface Runner {
   /** The attribute keys it reads, with NEEDS_SELECTED_ATTRIBUTES. */
   readonly attrKeys: string[] | null;
   run(batch: EncodedBatch): Promise<BatchResult>;
+  /** Encodes and runs in one step, where the runner can encode straight into module memory. */
+  runEvents?(events: readonly LogEvent[], encoder: BatchEncoder): Promise<BatchResult>;
   close(): Promise<void>;
 }
 
@@ -59,10 +62,20 @@ export class InlineRunner implements Runner {
     return this.runSync(b);
   }
   runSync(b: EncodedBatch): BatchResult {
+    const input = b.bytes.subarray(b.offset, b.offset + b.length);
+    return this.runInstance((inst) => inst.run(input, b.count), b.count);
+  }
+  async runEvents(events: readonly LogEvent[], encoder: BatchEncoder): Promise<BatchResult> {
+    return this.runEventsSync(events, encoder);
+  }
+  /** The batch is encoded straight into the module's memory: no second copy of it. */
+  runEventsSync(events: readonly LogEvent[], encoder: BatchEncoder): BatchResult {
+    return this.runInstance((inst) => inst.runWith((target) => encoder.encode(events, this.needs, this.attrKeys, target)), events.length);
+  }
+  private runInstance(call: (inst: ModuleInstance) => RawResult, count: number): BatchResult {
     try {
       const inst = (this.inst ??= this.create());
-      const input = b.bytes.subarray(0, b.length);
-      const r = this.guarded(() => inst.run(input, b.count), `on a ${b.count}-record batch`);
+      const r = this.guarded(() => call(inst), `on a ${count}-record batch`);
       return { statuses: r.statuses, output: r.output, input: r.input };
     } catch (e) {
       this.inst = null; // trapped or stopped mid-batch: the next batch gets a fresh instance

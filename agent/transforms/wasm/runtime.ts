@@ -163,7 +163,8 @@ export class WasmTransform implements Transform {
     this.c.in!.inc(events.length);
     let res: Promise<BatchResult>;
     try {
-      res = this.runner.run(this.encoder.encode(events, this.runner.needs, this.runner.attrKeys));
+      const r = this.runner;
+      res = r.runEvents ? r.runEvents(events, this.encoder) : r.run(this.encoder.encode(events, r.needs, r.attrKeys));
     } catch (e) {
       return this.failed(events, e as Error);
     }

@@ -106,7 +106,7 @@ export class WorkerRunner implements Runner {
   /** Queues a batch on the worker. The bytes are copied before this returns (the encoder reuses its buffer). */
   run(b: EncodedBatch): Promise<BatchResult> {
     if (this.closed) return Promise.reject(new FlowlogError('TRANSFORM_LOAD', 'transform runner is closed'));
-    const input = b.bytes.slice(0, b.length);
+    const input = b.bytes.slice(b.offset, b.offset + b.length);
     return new Promise<BatchResult>((resolve, reject) => {
       const job: Job = { id: this.nextId++, input, count: b.count, resolve, reject, timer: null };
       this.jobs.push(job);

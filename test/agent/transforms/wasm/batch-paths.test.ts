@@ -72,6 +72,16 @@ describe('bodies copied from the read bytes', () => {
     expect(str.off[1]! - (str.off[0]! + str.len[0]!)).toBe(0);
   });
 
+  test('the bodies-only pass writes the same bytes as the general pass', () => {
+    const valid = events.filter((e) => hasRawBody(e));
+    valid[2]!.severityNumber = 17;
+    const fast = new BatchEncoder().encode(valid, 1); // bodies only: one pass over the events
+    const general = new BatchEncoder().encode(valid, 1 | 4, ['absent']); // a selected attribute no event has
+    expect(fast.length).toBe(general.length);
+    expect(Buffer.from(fast.bytes.buffer, fast.offset, fast.length).equals(Buffer.from(general.bytes.buffer, general.offset, general.length))).toBe(true);
+    expect(bodiesOf(fast.bytes).text).toEqual(valid.map((e) => e.body));
+  });
+
   test('a body replaced after the source is encoded from the new text, not from the stale bytes', () => {
     const valid = events.filter(hasRawBody);
     const changed = valid.map((e, i) => (i === 1 ? { ...e, body: 'SECOND error LINE' } : e)); // same length, kept raw fields
@@ -270,4 +280,50 @@ test('attribute strings are written once per batch and each entry keeps its own 
   expect(yOffsets.size).toBe(1); // 'same' is in the batch once
   const out = await t('rename', { fields: { x: 'x2', a99: 'b99' } }).process(events);
   expect(out.map((e) => [e.attributes.x2, e.attributes.b99])).toEqual(events.map((e) => [e.attributes.x, e.attributes.a99]));
+});
+
+// ---- the batch encoded straight into module memory (the inline default) ----
+describe('encoded straight into module memory', () => {
+  const piiLines = lines(600, 11).map((l, i) => (i % 5 === 0 ? `${l} card 4111 1111 1111 1111 mail jane.doe@example.com k=v${i}` : `${l} level=info n=${i}`));
+  const reads = [Buffer.from(piiLines.slice(0, 300).join('\n') + '\n'), Buffer.from(piiLines.slice(300).join('\n') + '\nnaïve ✓ tail\n')];
+  const fresh = () => withAttrs(fromReads(reads), 5);
+
+  test.each([
+    [1, null],
+    [2, null],
+    [1 | 2, null],
+    [1 | 4, ['app', 'k8s.namespace.name']],
+  ] as const)('a region at an offset of another buffer holds the bytes of the encoder\'s own (needs %i)', (needs, keys) => {
+    const events = fresh();
+    const own = new BatchEncoder().encode(events, needs, keys ? [...keys] : null);
+    expect(own.offset).toBe(0);
+    const memory = new ArrayBuffer(1 << 22);
+    let reserved = 0;
+    const direct = new BatchEncoder().encode(events, needs, keys ? [...keys] : null, {
+      reserve: (bytes, count) => {
+        expect(count).toBe(events.length);
+        reserved = bytes;
+        return { buffer: memory, base: 4096 + 64 };
+      },
+    });
+    expect(direct.offset).toBe(4096 + 64);
+    expect(direct.length).toBe(own.length);
+    expect(reserved).toBeGreaterThanOrEqual(own.length);
+    expect(Buffer.from(memory, direct.offset, direct.length).equals(Buffer.from(own.bytes.buffer, 0, own.length))).toBe(true);
+  });
+
+  test.each([
+    ['redact', {}],
+    ['parse_logfmt', {}],
+    ['remove', { fields: ['app'] }],
+    ['rename', { fields: { app: 'service.name' } }],
+    ['filter', { condition: { any: [{ body_contains: 'ERROR' }, { attribute: 'app', equals: 'payments' }] } }],
+  ] as const)('%s gives the same events inline (encoded into module memory) as in a worker (copied in)', async (type, cfg) => {
+    const inline = await t(type, cfg).process(fresh());
+    const worker = t(type, { ...cfg, worker_thread: true, time_budget_ms: 1000 });
+    const copied = await worker.process(fresh());
+    const view = (es: LogEvent[]) => es.map((e) => ({ body: e.body, attributes: e.attributes, sev: e.severityNumber }));
+    expect(inline.length).toBeGreaterThan(0);
+    expect(view(inline)).toEqual(view(copied));
+  });
 });
