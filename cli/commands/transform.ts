@@ -83,7 +83,8 @@ export function registerTransform(program: Command): void {
         }
         const mod = loadModuleBytes(binary, src); // the same checks the agent makes
         writeFileSync(o.out, binary);
-        process.stderr.write(`${o.out}: ${binary.length} bytes, sha256 ${mod.sha256}\n`);
+        const budget = mod.metered ? 'time budget: metered (a fuel check in its loops)' : `time budget: vm watchdog, the meter refused it (${mod.meterRefusal})`;
+        process.stderr.write(`${o.out}: ${binary.length} bytes, sha256 ${mod.sha256}; ${budget}\n`);
       } catch (e) {
         fail(e);
       }

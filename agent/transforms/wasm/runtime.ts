@@ -93,9 +93,19 @@ export class WasmTransform implements Transform {
       reloadOk: rl('ok'), reloadFailed: rl('failed'),
     };
     this.current = o.module;
+    this.noteMeter(o.module);
     checkAbiVersion(o.module, o.maxMemoryPages, o.timeBudgetMs);
     this.runner = this.makeRunner(o.module);
     if (o.modulePath && (o.reloadIntervalMs ?? 0) > 0) this.watch(o.modulePath, o.reloadIntervalMs!);
+  }
+
+  /** Says once when a budgeted inline module cannot be metered and runs under the vm watchdog instead. */
+  private noteMeter(mod: LoadedModule): void {
+    if (mod.metered || this.o.timeBudgetMs <= 0 || this.o.workerThread) return;
+    this.log.once(`meter:${mod.sha256}`, 'info', 'transform module runs under the vm watchdog (a thread per batch): the meter cannot rewrite it', {
+      module: mod.source,
+      reason: mod.meterRefusal,
+    });
   }
 
   /** Event counters since start (kept, dropped, modified). */
@@ -237,6 +247,7 @@ export class WasmTransform implements Transform {
       const bytes = await readFile(path);
       const mod = loadModuleBytes(bytes, path, this.o.sha256);
       if (mod.sha256 !== this.current.sha256) {
+        this.noteMeter(mod);
         checkAbiVersion(mod, this.o.maxMemoryPages, this.o.timeBudgetMs);
         const runner = this.makeRunner(mod);
         if (runner instanceof WorkerRunner) await runner.start();

@@ -16,7 +16,7 @@ test('build, then test a custom module with --config; counts on stderr', () => {
   const b = cli(['transform', 'build', 'test/fixtures/transforms-src/keep_word.as.ts', '-o', out]);
   expect(b.status, b.stderr).toBe(0);
   expect(existsSync(out)).toBe(true);
-  expect(b.stderr).toMatch(/sha256 [0-9a-f]{64}/);
+  expect(b.stderr).toMatch(/sha256 [0-9a-f]{64}; time budget: metered \(a fuel check in its loops\)/);
 
   const input = ['plain WARN line', '{"body":"json WARN line","attributes":{"a":1}}', 'nothing here', ''].join('\n');
   const r = cli(['transform', 'test', out, '--config', '{"word":"WARN"}'], input);

@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { FUEL_SLICE } from '../../../../agent/transforms/wasm/instance.js';
 import { MeterRefused, METER_MODULE, METER_TICK, meterModule } from '../../../../agent/transforms/wasm/meter/index.js';
 import { loadModuleBytes } from '../../../../agent/transforms/wasm/module-cache.js';
-import { ev, make, metrics } from './helpers.js';
+import { ev, log, make, metrics } from './helpers.js';
 
 function assemble(wat: string, names = false): Uint8Array {
   const m = binaryen.parseText(wat);
@@ -165,5 +165,7 @@ describe('the time budget', () => {
     expect(loaded.meterRefusal).toMatch(/opcode 0x12 .* not supported by the meter/);
     const took = await stoppedByBudget('tail', wat);
     expect(took).toBeGreaterThanOrEqual(195);
+    const note = log.records.find((r) => r.msg === 'transform module runs under the vm watchdog (a thread per batch): the meter cannot rewrite it' && String(r.module).endsWith('tail.wasm'));
+    expect(note?.reason).toMatch(/opcode 0x12/);
   });
 });
