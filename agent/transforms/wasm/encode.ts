@@ -59,7 +59,12 @@ export class BatchEncoder {
   private u32 = new Uint32Array(this.ab);
   private buf = Buffer.from(this.ab);
   private strs: string[] = [];
-  private types: number[] = [];
+  /** Per attribute entry of the batch: its value type, key string index and value string index. */
+  private types = new Uint8Array(4096);
+  private aKey = new Uint32Array(4096);
+  private aVal = new Uint32Array(4096);
+  /** Attribute entries so far in this batch. */
+  private na = 0;
   private counts = new Uint16Array(4096);
   /** Raw path: each body's offset in the bodies area, and the runs to copy (buffer, start, end). */
   private bodyAt = new Uint32Array(4096);
@@ -208,8 +213,6 @@ export class BatchEncoder {
 
   /** Attribute strings of the batch, each written once; entries refer to them by index. */
   private ustrs: string[] = [];
-  private aKey: number[] = [];
-  private aVal: number[] = [];
   /** Per attribute position in a record: the last WAYS strings seen there and their index. */
   private slotStr: (string | undefined)[] = [];
   private slotIdx: number[] = [];
@@ -238,19 +241,32 @@ export class BatchEncoder {
 
   private attr(k: string, v: AttrValue, pos: number): void {
     let s: string;
+    let type: number;
     if (typeof v === 'string') {
       s = v;
-      this.types.push(T_STRING);
+      type = T_STRING;
     } else if (typeof v === 'number') {
       s = String(v);
-      this.types.push(T_NUMBER);
+      type = T_NUMBER;
     } else {
       s = v ? 'true' : 'false';
-      this.types.push(T_BOOL);
+      type = T_BOOL;
+    }
+    const i = this.na++;
+    if (i === this.types.length) {
+      const grow = <T extends Uint8Array | Uint32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.types = grow(this.types);
+      this.aKey = grow(this.aKey);
+      this.aVal = grow(this.aVal);
     }
     const slot = (pos < MAX_SLOTS ? pos : MAX_SLOTS - 1) * 2;
-    this.aKey.push(this.intern(k, slot));
-    this.aVal.push(this.intern(s, slot + 1));
+    this.types[i] = type;
+    this.aKey[i] = this.intern(k, slot);
+    this.aVal[i] = this.intern(s, slot + 1);
   }
 
   encode(events: readonly LogEvent[], needs: number, keys: readonly string[] | null = null, target: EncodeTarget | null = null): EncodedBatch {
@@ -268,12 +284,9 @@ export class BatchEncoder {
     const raw = rawBytes >= 0;
     // pass 1: body strings (unless raw) and the attribute entries, their strings interned
     const strs = this.strs;
-    const types = this.types;
     strs.length = 0;
-    types.length = 0;
+    this.na = 0;
     this.ustrs.length = 0;
-    this.aKey.length = 0;
-    this.aVal.length = 0;
     this.slotStr.length = 0;
     for (let i = 0; i < n; i++) {
       const e = events[i]!;
@@ -298,7 +311,7 @@ export class BatchEncoder {
       }
       counts[i] = c;
     }
-    const attrTotal = types.length;
+    const attrTotal = this.na;
     const attrTable = BATCH_HEADER_BYTES + n * RECORD_HEADER_BYTES;
     const dataOff = attrTable + attrTotal * ATTR_ENTRY_BYTES;
     const bodies = strs.length === 0 ? '' : strs.length === 1 ? strs[0]! : strs.join('');
@@ -346,6 +359,7 @@ export class BatchEncoder {
     const bodyAt = this.bodyAt;
     const aKey = this.aKey;
     const aVal = this.aVal;
+    const types = this.types;
     let ai = 0;
     for (let i = 0; i < n; i++) {
       const h = (B + BATCH_HEADER_BYTES + i * RECORD_HEADER_BYTES) >> 2;
