@@ -86,7 +86,8 @@ function tickType(b: Uint8Array, s: Section | undefined): { body: Uint8Array; in
   return { body: w.finish(), index: count };
 }
 
-function rewriteGlobals(b: Uint8Array, s: Section | undefined, n: Renumber): { body: Uint8Array; defined: number } {
+/** The global section with the fuel global appended. */
+function rewriteGlobals(b: Uint8Array, s: Section | undefined, n: Renumber): Uint8Array {
   const w = new Writer();
   const r = s ? new Reader(b, s.start, s.end) : null;
   const count = r ? r.u32() : 0;
@@ -97,7 +98,7 @@ function rewriteGlobals(b: Uint8Array, s: Section | undefined, n: Renumber): { b
     copyExpr(r!, w, n, false);
   }
   w.bytes(Uint8Array.of(0x7f, 0x01, 0x41, 0x00, 0x0b)); // (global (mut i32) (i32.const 0))
-  return { body: w.finish(), defined: count };
+  return w.finish();
 }
 
 function countGlobals(b: Uint8Array, s: Section | undefined): number {
@@ -231,7 +232,7 @@ export function meterModule(bytes: Uint8Array): Uint8Array {
   const pending = new Map<number, () => Uint8Array>([
     [S_TYPE, () => types.body],
     [S_IMPORT, () => importBody],
-    [S_GLOBAL, () => rewriteGlobals(bytes, find(S_GLOBAL), n).body],
+    [S_GLOBAL, () => rewriteGlobals(bytes, find(S_GLOBAL), n)],
   ]);
   const emitPending = (before: number) => {
     for (const [id, make] of pending) {
