@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFiles } from '../../aggregator/sinks/archive/query.js';
 import { encodeEvent } from '../../core/codec.js';
 import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic } from '../helpers/kafka.js';
-import { ROOT, makeEvent, readArchive, spawnAggregator, waitExit, waitFor, writeConfig } from './helpers.js';
+import { ROOT, makeEvent, readArchive, spawnAggregator, waitExit, waitFor, writeConfig, hourAgo, hourDir } from './helpers.js';
 
 const N = 9000;
-// seq k happens at BASE + k * 1 s: records 0..3599 in hour 10, 3600..7199 in hour 11, the rest in hour 12
-const BASE = Date.UTC(2026, 10, 24, 10);
+// seq k happens at BASE + k * 1 s: records 0..3599 in BASE's hour, 3600..7199 in the next, the rest in the one after
+const BASE = hourAgo(30);
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -80,15 +80,15 @@ routes:
 
   it('prunes files by the catalog time range', () => {
     const all = localFiles(archive, BASE, BASE + 4 * 3600_000).files;
-    const hour11 = localFiles(archive, BASE + 3600_000, BASE + 2 * 3600_000).files;
+    const hour2 = localFiles(archive, BASE + 3600_000, BASE + 2 * 3600_000).files;
     expect(all.length).toBe(15); // 3 hours × 5 services
-    expect(hour11.length).toBe(5);
-    for (const f of hour11) expect(f.local).toContain('hour=11');
+    expect(hour2.length).toBe(5);
+    for (const f of hour2) expect(f.local).toContain(hourDir(BASE + 3600_000));
   });
 
   it('queries a time range with a filter as ndjson, csv and table', () => {
     const from = new Date(BASE + 3600_000).toISOString();
-    const to = new Date(BASE + 3600_000 + 600_000).toISOString(); // 11:00-11:10 → seq 3600..4199
+    const to = new Date(BASE + 3600_000 + 600_000).toISOString(); // the second hour's first 10 minutes → seq 3600..4199
     const r = cli(['archive', 'query', '--dir', archive, '--from', from, '--to', to, '--where', "service = 'api' AND severity_number >= 17", '--progress']);
     expect(r.code).toBe(0);
     const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
@@ -106,7 +106,7 @@ routes:
     expect(lines).toHaveLength(4);
 
     const table = cli(['archive', 'query', '--dir', archive, '--from', from, '--to', to, '--format', 'table', '--limit', '2']);
-    expect(table.out.split('\n')[1]).toMatch(/^2026-11-24T11:00:00\.\d{9}Z\s+ERROR\s+request 3600 served/);
+    expect(table.out.split('\n')[1]).toMatch(new RegExp(`^${new Date(BASE + 3600_000).toISOString().slice(0, 19)}\\.\\d{9}Z\\s+ERROR\\s+request 3600 served`));
 
     const bad = cli(['archive', 'query', '--dir', archive, '--from', 'yesterday-ish', '--to', 'now']);
     expect(bad.code).toBe(1);
@@ -114,7 +114,7 @@ routes:
   }, 60_000);
 
   it('replays a time range into a configured Kafka sink', async () => {
-    const from = new Date(BASE + 2 * 3600_000).toISOString(); // hour 12: seq 7200..8999
+    const from = new Date(BASE + 2 * 3600_000).toISOString(); // the third hour: seq 7200..8999
     const r = cli(['archive', 'replay', '--dir', archive, '--from', from, '--to', 'now', '--to-sink', 'replay_out', '-c', config]);
     expect(r.err).toMatch(/replayed 1800 of 1800 records to replay_out/);
     expect(r.code).toBe(0);

@@ -15,6 +15,18 @@ import type { LogEvent } from '../../core/event.js';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SERVICES = ['api', 'web', 'db', 'auth', 'cache'];
 
+/**
+ * The start of the UTC hour `hoursAgo` hours before now. Event times of tests that produce through
+ * the broker (whose Kafka timestamps are now) must lie within the archive's max_past_ms (7 days) of
+ * now to be filed under their own hour: a fixed date starts failing a week after it was written.
+ */
+export function hourAgo(hoursAgo: number): number {
+  return (Math.floor(Date.now() / 3600_000) - hoursAgo) * 3600_000;
+}
+
+/** The archive's `hour=HH` directory of a time. */
+export const hourDir = (ms: number): string => `hour=${String(new Date(ms).getUTCHours()).padStart(2, '0')}`;
+
 export function makeEvent(seq: number, baseMs: number): LogEvent {
   const ms = baseMs + seq;
   return {

@@ -7,10 +7,10 @@ import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic, createTopic } from '../helpers/kafka.js';
-import { produceSeq, readArchive, spawnAggregator, waitExit, waitFor, writeConfig } from './helpers.js';
+import { produceSeq, readArchive, spawnAggregator, waitExit, waitFor, writeConfig, hourAgo } from './helpers.js';
 
 const N = 30_000;
-const BASE_MS = Date.UTC(2026, 10, 24, 11);
+const BASE_MS = hourAgo(30);
 
 describe.skipIf(kafkaSkip())('two aggregators sharing partitions', () => {
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-agg-two-'));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic, createTopic } from '../../../helpers/kafka.js';
-import { produceSeq, readArchive, spawnAggregator, waitExit, waitFor, writeConfig } from '../../helpers.js';
+import { produceSeq, readArchive, spawnAggregator, waitExit, waitFor, writeConfig, hourAgo } from '../../helpers.js';
 
 const N = 20_000;
 const dir = mkdtempSync(join(tmpdir(), 'flowlog-agg-full-'));
@@ -47,7 +47,7 @@ sinks:
     );
     const producer = kafka.producer();
     await producer.connect();
-    await produceSeq(producer, topic, 0, N, 20, Date.UTC(2026, 10, 24, 14), 1);
+    await produceSeq(producer, topic, 0, N, 20, hourAgo(30), 1);
     await producer.disconnect();
     const log = join(dir, 'agg.log');
     const child = spawnAggregator(config, log);

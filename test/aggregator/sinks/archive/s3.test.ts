@@ -11,10 +11,10 @@ import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaBootstrap, kafkaClient, kafkaSkip, uniqueTopic, createTopic } from '../../../helpers/kafka.js';
 import { startS3Proxy, s3proxyUnavailableReason, type RunningS3 } from '../../../s3proxy/server.js';
-import { ROOT, produceSeq, spawnAggregator, waitExit, waitFor, writeConfig } from '../../helpers.js';
+import { ROOT, produceSeq, spawnAggregator, waitExit, waitFor, writeConfig, hourAgo } from '../../helpers.js';
 
 const N = 8000;
-const BASE = Date.UTC(2026, 10, 24, 13);
+const BASE = hourAgo(30);
 
 /** All archive rows in the bucket, read straight from S3Proxy's filesystem backend with hyparquet. */
 async function bucketRows(s3: RunningS3, bucket: string): Promise<Record<string, unknown>[]> {
