@@ -80,33 +80,41 @@ const utf8 = (b: Buffer, start: number, end: number): string => (b as Buffer & {
 
 /**
  * Attribute keys of edits, by their bytes: the same few keys come back in every record of a batch
- * (parse_json, set, route), and a cached key is one short byte compare instead of a new string that
- * V8 must then look up in its string table to use as a property name. 256 slots by FNV-1a hash.
+ * (parse_json, set, route), and a cached key is one short byte compare instead of decoding a new
+ * string. 256 slots in pairs by FNV-1a hash, so two keys of a batch that share a hash do not evict
+ * each other on every record (a miss costs a decode, never a wrong key: the bytes are compared in
+ * full); the cached bytes live in one flat array.
  */
 const KEY_SLOTS = 256;
 const MAX_CACHED_KEY = 64;
-const keyBytes: (Buffer | null)[] = new Array<Buffer | null>(KEY_SLOTS).fill(null);
+const keyLen = new Int32Array(KEY_SLOTS).fill(-1);
+const keyBytes = new Uint8Array(KEY_SLOTS * MAX_CACHED_KEY);
 const keyText: string[] = new Array<string>(KEY_SLOTS).fill('');
+/** Per pair: which of its two slots the next new key replaces. */
+const keyNext = new Uint8Array(KEY_SLOTS >> 1);
+
+function cachedAt(slot: number, b: Uint8Array, start: number, len: number): boolean {
+  if (keyLen[slot] !== len) return false;
+  const base = slot * MAX_CACHED_KEY;
+  let i = 0;
+  while (i < len && keyBytes[base + i] === b[start + i]) i++;
+  return i === len;
+}
 
 function keyOf(b: Buffer, start: number, end: number): string {
   const len = end - start;
   if (len > MAX_CACHED_KEY) return utf8(b, start, end);
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  const slot = (h >>> 0) & (KEY_SLOTS - 1);
-  const k = keyBytes[slot];
-  if (k !== null && k !== undefined && k.length === len) {
-    let same = true;
-    for (let i = 0; i < len; i++) {
-      if (k[i] !== b[start + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return keyText[slot]!;
-  }
+  const pair = (h >>> 24) & ((KEY_SLOTS >> 1) - 1);
+  const s0 = pair << 1;
+  if (cachedAt(s0, b, start, len)) return keyText[s0]!;
+  if (cachedAt(s0 + 1, b, start, len)) return keyText[s0 + 1]!;
+  const slot = s0 + keyNext[pair]!;
+  keyNext[pair] = keyNext[pair]! ^ 1;
   const text = utf8(b, start, end);
-  keyBytes[slot] = Buffer.from(b.subarray(start, end));
+  keyBytes.set(b.subarray(start, end), slot * MAX_CACHED_KEY);
+  keyLen[slot] = len;
   keyText[slot] = text;
   return text;
 }
@@ -142,6 +150,155 @@ function keepOrDrop(events: readonly LogEvent[], statuses: Uint8Array, counts: D
   counts.kept += kept.length;
   counts.dropped += n - kept.length;
   return kept;
+}
+
+const u16 = (b: Uint8Array, p: number): number => b[p]! | (b[p + 1]! << 8);
+const u32 = (b: Uint8Array, p: number): number => (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+const truncated = (p: number) => abiError(`edit region truncated at byte ${p}`);
+
+/** Pieces of the edit region up to this many bytes are cut from the region's text when ASCII. */
+const SHORT_PIECE = 48;
+/** The region is read as text in windows of this many bytes (plus SHORT_PIECE of overlap): V8
+ *  allocates strings over 128 KiB in its large-object space, which costs ~20x more per byte. */
+const WINDOW = 64 * 1024 - SHORT_PIECE;
+
+/**
+ * The text of the edit region's pieces (keys, values). The region is binary (record indices,
+ * lengths), so it is read as Latin-1, one character per byte, a window at a time and only where
+ * pieces are cut, and a short piece whose bytes are all ASCII is a substring of its window: no call
+ * into C++ per value. V8 copies substrings under 13 characters and slices longer ones, which keep
+ * their window's string (64 KiB) alive while they live. Other pieces are decoded as UTF-8.
+ */
+class RegionText {
+  private window = -1;
+  private text = '';
+  private base = 0;
+  constructor(private readonly b: Buffer) {}
+  get(start: number, end: number): string {
+    const b = this.b;
+    if (end - start > SHORT_PIECE) return utf8(b, start, end);
+    for (let i = start; i < end; i++) if (b[i]! >= 0x80) return utf8(b, start, end);
+    const w = (start / WINDOW) | 0;
+    if (w !== this.window) {
+      this.window = w;
+      this.base = w * WINDOW;
+      this.text = (b as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(this.base, Math.min(b.length, this.base + WINDOW + SHORT_PIECE));
+    }
+    return this.text.substring(start - this.base, end - this.base);
+  }
+}
+
+/** A T_NUMBER value: plain integers of up to 15 digits straight from the bytes, the rest by Number(). */
+function numberAt(b: Uint8Array, start: number, end: number, text: RegionText): AttrValue {
+  const len = end - start;
+  let i = start;
+  const neg = len > 1 && b[i] === 0x2d;
+  if (neg) i++;
+  if (end - i > 0 && end - i <= 15 && (b[i] !== 0x30 || end - i === 1)) {
+    let v = 0;
+    for (; i < end; i++) {
+      const d = b[i]! - 0x30;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === end) return neg ? -v : v;
+  }
+  return value(T_NUMBER, text.get(start, end));
+}
+
+const isTrue = (b: Uint8Array, s: number, len: number): boolean => len === 4 && b[s] === 0x74 && b[s + 1] === 0x72 && b[s + 2] === 0x75 && b[s + 3] === 0x65;
+
+/** Applies the output region's edits to the copies in `result` (null = dropped record). */
+function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], out: Uint8Array): void {
+  const n = events.length;
+  const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  const end = b.length;
+  const text = new RegionText(b);
+  let p = 0;
+  while (p < end) {
+    if (p + 5 > end) throw truncated(p);
+    const idx = u32(b, p);
+    const op = b[p + 4]!;
+    p += 5;
+    if (idx >= n) throw abiError(`edit names record ${idx} of a ${n}-record batch`);
+    const target = result[idx];
+    if (target === events[idx]) throw abiError(`edit for record ${idx}, which its status does not mark modified`);
+    switch (op) {
+      case OP_SET_BODY: {
+        if (p + 5 > end) throw truncated(p);
+        const t = b[p]!;
+        const len = u32(b, p + 1);
+        if (p + 5 + len > end) throw truncated(p);
+        if (target) {
+          const s = text.get(p + 5, p + 5 + len);
+          target.body = t === T_JSON_STRING ? jsonUnescape(s) : s;
+        }
+        p += 5 + len;
+        break;
+      }
+      case OP_SET_ATTR: {
+        if (p + 2 > end) throw truncated(p);
+        const kl = u16(b, p);
+        if (p + 2 + kl + 5 > end) throw truncated(p);
+        let key = keyOf(b, p + 2, p + 2 + kl);
+        p += 2 + kl;
+        const t = b[p]!;
+        const vl = u32(b, p + 1);
+        const vs = p + 5;
+        if (vs + vl > end) throw truncated(p);
+        p = vs + vl;
+        const kind = t & 0x7f;
+        const v = kind === T_NUMBER ? numberAt(b, vs, p, text) : kind === T_BOOL ? isTrue(b, vs, vl) : value(t, text.get(vs, p));
+        if (!target) break;
+        if ((t & T_KEY_JSON) !== 0) key = jsonUnescape(key);
+        if (owned[idx] === 0) {
+          target.attributes = copyAttributes(target.attributes);
+          owned[idx] = 1;
+        }
+        setAttribute(target.attributes, key, v);
+        break;
+      }
+      case OP_REMOVE_ATTR: {
+        if (p + 2 > end) throw truncated(p);
+        const kl = u16(b, p);
+        if (p + 2 + kl > end) throw truncated(p);
+        if (target) {
+          const key = keyOf(b, p + 2, p + 2 + kl);
+          if (Object.hasOwn(target.attributes, key)) {
+            target.attributes = withoutKey(target.attributes, key);
+            owned[idx] = 1;
+          }
+        }
+        p += 2 + kl;
+        break;
+      }
+      case OP_SET_SEVERITY: {
+        if (p + 1 > end) throw truncated(p);
+        const sev = b[p]!;
+        if (sev > 24) throw abiError(`severity ${sev} out of range 0..24`);
+        if (target) {
+          target.severityNumber = sev;
+          target.severityText = severityText(sev);
+        }
+        p += 1;
+        break;
+      }
+      case OP_SET_SEVERITY_TEXT: {
+        if (p + 2 > end) throw truncated(p);
+        const l = u16(b, p);
+        if (p + 2 + l > end) throw truncated(p);
+        if (target) {
+          const s = text.get(p + 2, p + 2 + l);
+          target.severityText = s;
+          target.severityNumber = severityFromText(s);
+        }
+        p += 2 + l;
+        break;
+      }
+      default:
+        throw abiError(`unknown edit op ${op} at byte ${p - 1}`);
+    }
+  }
 }
 
 /** Per record of the batch being decoded: whether its copy has its own attributes object yet. */
@@ -184,95 +341,7 @@ export function decodeBatch(events: readonly LogEvent[], r: BatchResult, counts:
       result[i] = c;
     }
   }
-  const out = r.output;
-  if (out.length > 0) {
-    const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-    let p = 0;
-    const need = (k: number) => {
-      if (p + k > b.length) throw abiError(`edit region truncated at byte ${p}`);
-    };
-    while (p < b.length) {
-      need(5);
-      const idx = b.readUInt32LE(p);
-      const op = b[p + 4]!;
-      p += 5;
-      if (idx >= n) throw abiError(`edit names record ${idx} of a ${n}-record batch`);
-      const target = result[idx];
-      if (target === events[idx]) throw abiError(`edit for record ${idx}, which its status does not mark modified`);
-      switch (op) {
-        case OP_SET_BODY: {
-          need(5);
-          const t = b[p]!;
-          const len = b.readUInt32LE(p + 1);
-          need(5 + len);
-          const text = utf8(b, p + 5, p + 5 + len);
-          if (target) target.body = t === T_JSON_STRING ? jsonUnescape(text) : text;
-          p += 5 + len;
-          break;
-        }
-        case OP_SET_ATTR: {
-          need(2);
-          const kl = b.readUInt16LE(p);
-          need(2 + kl + 5);
-          let key = keyOf(b, p + 2, p + 2 + kl);
-          p += 2 + kl;
-          const t = b[p]!;
-          const vl = b.readUInt32LE(p + 1);
-          need(5 + vl);
-          const v = value(t, utf8(b, p + 5, p + 5 + vl));
-          if ((t & T_KEY_JSON) !== 0) key = jsonUnescape(key);
-          if (target) {
-            if (owned[idx] === 0) {
-              target.attributes = copyAttributes(target.attributes);
-              owned[idx] = 1;
-            }
-            setAttribute(target.attributes, key, v);
-          }
-          p += 5 + vl;
-          break;
-        }
-        case OP_REMOVE_ATTR: {
-          need(2);
-          const kl = b.readUInt16LE(p);
-          need(2 + kl);
-          if (target) {
-            const key = keyOf(b, p + 2, p + 2 + kl);
-            if (Object.hasOwn(target.attributes, key)) {
-              target.attributes = withoutKey(target.attributes, key);
-              owned[idx] = 1;
-            }
-          }
-          p += 2 + kl;
-          break;
-        }
-        case OP_SET_SEVERITY: {
-          need(1);
-          const sev = b[p]!;
-          if (sev > 24) throw abiError(`severity ${sev} out of range 0..24`);
-          if (target) {
-            target.severityNumber = sev;
-            target.severityText = severityText(sev);
-          }
-          p += 1;
-          break;
-        }
-        case OP_SET_SEVERITY_TEXT: {
-          need(2);
-          const l = b.readUInt16LE(p);
-          need(2 + l);
-          const text = utf8(b, p + 2, p + 2 + l);
-          if (target) {
-            target.severityText = text;
-            target.severityNumber = severityFromText(text);
-          }
-          p += 2 + l;
-          break;
-        }
-        default:
-          throw abiError(`unknown edit op ${op} at byte ${p - 1}`);
-      }
-    }
-  }
+  if (r.output.length > 0) applyEdits(events, result, r.output);
   const kept: LogEvent[] = [];
   for (let i = 0; i < n; i++) {
     const e = result[i];

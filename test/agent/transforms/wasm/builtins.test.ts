@@ -104,6 +104,17 @@ describe('parse_json', () => {
     ]);
     expect(e!.attributes).toEqual({ keep: 1, msg: 'a "quoted"\nline é', n: -150, ok: true, no: false, obj: '{"x":[1,"}"]}', arr: '[1,2]', kAy: 'v' });
   });
+  test('values come back as JSON.parse gives them: numbers of every shape, booleans, short and long, ASCII and not, in a batch whose edit region holds record indices past 255 and spans several 64 KiB text windows', async () => {
+    const values: unknown[] = [0, -0, 7, -42, 123456789012345, 1234567890123456789, 0.5, -1.5e-3, 1e21, 3e2, 7.0, true, false, '', 'a', 'é', 'ü-ok', 'x'.repeat(12), 'y'.repeat(13), 'z'.repeat(48), 'w'.repeat(49), 'naïve café ✓'.repeat(5), 'tab\there'];
+    const bodies = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ i, s: `${'abcdefghij'.repeat(4)}-${i}`, v: values[i % values.length], [`k${i % 7}é`.slice(0, i % 2 ? 2 : 4)]: i % 3 === 0 }));
+    const out = await t('parse_json', {}).process(bodies.map((b) => ev(b)));
+    expect(out).toHaveLength(4000);
+    out.forEach((e, i) => {
+      const want = JSON.parse(bodies[i]!) as Record<string, unknown>;
+      expect(e.attributes).toEqual(want);
+      expect(Object.is(e.attributes.v, want.v)).toBe(true); // -0 stays -0
+    });
+  });
   test('prefix; invalid bodies left unchanged (same object) or dropped with drop_invalid', async () => {
     const bad = [ev('not json'), ev('{"a":1'), ev('{"a":1} trailing'), ev('[1,2]')];
     const good = ev(' {"a": "b"} ');
