@@ -3,6 +3,7 @@
 // that were not modified are passed through as the same objects (no decoding); order is preserved.
 import { FlowlogError } from '../../../core/errors.js';
 import { compileCopier, copyWithout, hasKeys, type AttrCopier } from '../../../core/attrs.js';
+import { AttrEdits } from './attr-builder.js';
 import { copyAttributes, setAttribute, severityFromText, severityText, type Attributes, type AttrValue, type LogEvent } from '../../../core/event.js';
 import {
   ACTION_MASK,
@@ -208,12 +209,24 @@ function numberAt(b: Uint8Array, start: number, end: number, text: RegionText): 
 
 const isTrue = (b: Uint8Array, s: number, len: number): boolean => len === 4 && b[s] === 0x74 && b[s + 1] === 0x72 && b[s + 2] === 0x75 && b[s + 3] === 0x65;
 
+const attrEdits = new AttrEdits();
+
+/** Applies the attribute sets collected for record i (its copy is `t`). */
+function applySets(t: LogEvent, i: number): void {
+  t.attributes = attrEdits.apply(t.attributes, owned[i] === 0);
+  owned[i] = 1;
+}
+
 /** Applies the output region's edits to the copies in `result` (null = dropped record). */
 function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], out: Uint8Array): void {
   const n = events.length;
   const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   const end = b.length;
   const text = new RegionText(b);
+  // attribute sets are collected per record and applied when its run of them ends (attr-builder.ts)
+  const sets = attrEdits;
+  sets.reset();
+  let setsOf = -1;
   let p = 0;
   while (p < end) {
     if (p + 5 > end) throw truncated(p);
@@ -223,6 +236,7 @@ function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], ou
     if (idx >= n) throw abiError(`edit names record ${idx} of a ${n}-record batch`);
     const target = result[idx];
     if (target === events[idx]) throw abiError(`edit for record ${idx}, which its status does not mark modified`);
+    if (sets.pending > 0 && (idx !== setsOf || op !== OP_SET_ATTR)) applySets(result[setsOf]!, setsOf);
     switch (op) {
       case OP_SET_BODY: {
         if (p + 5 > end) throw truncated(p);
@@ -251,11 +265,8 @@ function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], ou
         const v = kind === T_NUMBER ? numberAt(b, vs, p, text) : kind === T_BOOL ? isTrue(b, vs, vl) : value(t, text.get(vs, p));
         if (!target) break;
         if ((t & T_KEY_JSON) !== 0) key = jsonUnescape(key);
-        if (owned[idx] === 0) {
-          target.attributes = copyAttributes(target.attributes);
-          owned[idx] = 1;
-        }
-        setAttribute(target.attributes, key, v);
+        setsOf = idx;
+        sets.add(key, v);
         break;
       }
       case OP_REMOVE_ATTR: {
@@ -299,6 +310,7 @@ function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], ou
         throw abiError(`unknown edit op ${op} at byte ${p - 1}`);
     }
   }
+  if (sets.pending > 0) applySets(result[setsOf]!, setsOf);
 }
 
 /** Per record of the batch being decoded: whether its copy has its own attributes object yet. */
