@@ -1,7 +1,10 @@
 // Built-in WASM transforms vs the same logic in plain JavaScript, on the same LogEvent batches
 // (4096 records), in one run. WASM numbers include everything the agent pays: encoding the batch
 // into module memory, the module call, and decoding statuses/edits back into LogEvents.
-//   node --import tsx bench/transforms.ts [records]   (BENCH_ONLY=text runs the cases whose label contains it)
+//   node --import tsx bench/transforms.ts [records]   (BENCH_ONLY=text runs the cases whose label contains it;
+//   each case runs in its own process, see below)
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { registerAll } from '../cli/components.js';
 import type { Transform } from '../core/component.js';
 import { type LogEvent } from '../core/event.js';
@@ -180,8 +183,23 @@ async function timeAll(fns: Pass[], batches: LogEvent[][]): Promise<[number, num
   return rates.map((rs, f) => [rs.sort((a, b) => a - b)[TIMED >> 1]!, kept[f]!]);
 }
 
+/**
+ * Each case runs in a process of its own (this file again, with BENCH_CASE set). In one process the
+ * cases disturbed each other: the WASM cases share the runtime's encode and decode code, and V8's
+ * allocation-site pretenuring, set off by an earlier case's batches, made parse_json's decode
+ * 450 -> 800 ns a record (back to 450-490 with --no-allocation-site-pretenuring), while each JS
+ * baseline is a function of its own. A fresh process per case gives both sides a clean start.
+ */
+const selected = cases.filter(([l]) => (process.env.BENCH_CASE ? l === process.env.BENCH_CASE : !process.env.BENCH_ONLY || l.includes(process.env.BENCH_ONLY)));
 const rows: string[] = [];
-for (const [label, type, cfg, gen] of cases.filter(([l]) => !process.env.BENCH_ONLY || l.includes(process.env.BENCH_ONLY))) {
+if (!process.env.BENCH_CASE) {
+  for (const [label] of selected) {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), String(N)], { env: { ...process.env, BENCH_CASE: label }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`${label}: the case's process exited with ${r.status ?? r.signal}`);
+    rows.push(r.stdout.trim());
+  }
+}
+for (const [label, type, cfg, gen] of process.env.BENCH_CASE ? selected : []) {
   const events = gen();
   const batches: LogEvent[][] = [];
   for (let i = 0; i < events.length; i += BATCH) batches.push(events.slice(i, i + BATCH));
@@ -201,7 +219,8 @@ for (const [label, type, cfg, gen] of cases.filter(([l]) => !process.env.BENCH_O
   rows.push(`| ${label} | ${jr.toFixed(2)} | ${wr.toFixed(2)} | ${(wr / jr).toFixed(2)}x | ${br.toFixed(2)} | ${(br / jr).toFixed(2)}x | ${xr.toFixed(2)} | ${(xr / jr).toFixed(2)}x |`);
   process.stderr.write(`${label} done\n`);
 }
-process.stdout.write(
+if (process.env.BENCH_CASE) process.stdout.write(rows.join('\n') + '\n');
+else process.stdout.write(
   `WASM transforms vs plain JavaScript, ${N} records, batches of ${BATCH}, M records/s, median of ${TIMED} passes (higher is better)\n\n` +
     '| transform | JS | WASM inline, no budget | ratio | WASM inline + time budget (default) | ratio | WASM worker_thread | ratio |\n|---|---|---|---|---|---|---|---|\n' +
     rows.join('\n') +

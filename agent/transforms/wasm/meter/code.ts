@@ -1,9 +1,11 @@
 // Copies WebAssembly expressions (function bodies, constant expressions) instruction by instruction,
 // renumbering functions after the inserted import and, in function bodies, putting a fuel check at
-// the function's entry and at the top of every loop. With both, no code runs long without passing a
-// check: loops are the only back-edges, and code without loops is bounded by its size times its
-// call depth, which the entry checks count. Opcodes the walker does not know refuse the module
-// (tail calls, exceptions, atomics, GC): those modules run unmetered, under the watchdog.
+// the top of every loop; module.ts adds one at the entry of every function that calls. With both,
+// no code runs long without passing a check: loops are the only back-edges, and code without loops
+// is bounded by its size times the calls made, which the callers' entry checks count (a function
+// that calls nothing cannot recurse, so it needs no entry check of its own). Opcodes the walker
+// does not know refuse the module (tail calls, exceptions, atomics, GC): those modules run
+// unmetered, under the watchdog.
 import { MeterRefused, type Reader, type Writer } from './bytes.js';
 
 export interface Renumber {
@@ -67,16 +69,16 @@ function simdOp(r: Reader): void {
 }
 
 /**
- * Copies one expression from `r` (ending with its final `end`) to `w`. `meter` inserts the entry
- * check before the first instruction and a check at the top of each loop.
+ * Copies one expression from `r` (ending with its final `end`) to `w`; `meter` inserts a check at
+ * the top of each loop. Returns whether the expression calls a function (call, call_indirect).
  */
-export function copyExpr(r: Reader, w: Writer, n: Renumber, meter: boolean): void {
+export function copyExpr(r: Reader, w: Writer, n: Renumber, meter: boolean): boolean {
   let from = r.pos;
   const flush = (to: number) => {
     w.bytes(r.b.subarray(from, to));
     from = to;
   };
-  if (meter) writeCheck(w, n);
+  let calls = false;
   let depth = 0;
   for (;;) {
     const op = r.byte();
@@ -97,12 +99,13 @@ export function copyExpr(r: Reader, w: Writer, n: Renumber, meter: boolean): voi
       case 0x0b: // end
         if (depth-- === 0) {
           flush(r.pos);
-          return;
+          return calls;
         }
         break;
       case 0x10: // call
       case 0xd2: {
         // ref.func
+        if (op === 0x10) calls = true;
         const at = r.pos;
         const idx = r.u32();
         if (idx >= n.funcImports) {
@@ -126,6 +129,7 @@ export function copyExpr(r: Reader, w: Writer, n: Renumber, meter: boolean): voi
         break;
       }
       case 0x11: // call_indirect: type, table
+        calls = true;
         r.u32();
         r.u32();
         break;

@@ -1,12 +1,12 @@
 // Rewrites a module so that it counts its own progress: one new import (`flowlog_meter.tick`, a
-// function () -> i32), one new mutable i32 global (the fuel), and a check at every function entry
-// and loop top that calls tick when the fuel runs out. The host's tick compares the clock with the
+// function () -> i32), one new mutable i32 global (the fuel), and a check at every loop top and at
+// the entry of every function that calls, which calls tick when the fuel runs out. The host's tick compares the clock with the
 // batch's deadline and throws to stop the module, or returns the next slice of fuel. This replaces
 // a watchdog thread per call (docs/transforms.md, "time budget"). Functions are renumbered (the
 // import comes first), so calls, ref.func, exports, the start function, element segments and the
 // name section are rewritten; everything else is copied as is.
 import { MeterRefused, Reader, Writer, section } from './bytes.js';
-import { VALTYPES, copyExpr, type Renumber } from './code.js';
+import { VALTYPES, copyExpr, writeCheck, type Renumber } from './code.js';
 
 export const METER_MODULE = 'flowlog_meter';
 export const METER_TICK = 'tick';
@@ -162,8 +162,10 @@ function rewriteCode(b: Uint8Array, s: Section, n: Renumber): Uint8Array {
     for (let j = 0; j < locals; j++) (body.u32(), body.byte());
     const fw = new Writer();
     fw.bytes(b.subarray(start, body.pos)); // the local declarations
-    copyExpr(body, fw, n, true);
+    const ew = new Writer();
+    if (copyExpr(body, ew, n, true)) writeCheck(fw, n); // the entry check, for functions that call
     if (body.pos !== body.end) throw new MeterRefused(`function ${i}: code after its end`);
+    fw.bytes(ew.finish());
     const out = fw.finish();
     w.u32(out.length);
     w.bytes(out);
