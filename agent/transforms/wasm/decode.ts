@@ -102,22 +102,39 @@ function cachedAt(slot: number, b: Uint8Array, start: number, len: number): bool
   return i === len;
 }
 
+/** Per slot, the slot of the key that came after it last time (-1: none), and the last key's slot:
+ *  the records of a batch set their keys in the same order, so that slot is tried before hashing. */
+const keyFollow = new Int16Array(KEY_SLOTS).fill(-1);
+let keyPrev = 0;
+
 function keyOf(b: Buffer, start: number, end: number): string {
   const len = end - start;
   if (len > MAX_CACHED_KEY) return utf8(b, start, end);
+  const guess = keyFollow[keyPrev]!;
+  if (guess >= 0 && cachedAt(guess, b, start, len)) {
+    keyPrev = guess;
+    return keyText[guess]!;
+  }
+  const slot = keySlot(b, start, end, len);
+  keyFollow[keyPrev] = slot;
+  keyPrev = slot;
+  return keyText[slot]!;
+}
+
+/** The slot that holds the key [start, end); on a miss it is filled. */
+function keySlot(b: Buffer, start: number, end: number, len: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   const pair = (h >>> 24) & ((KEY_SLOTS >> 1) - 1);
   const s0 = pair << 1;
-  if (cachedAt(s0, b, start, len)) return keyText[s0]!;
-  if (cachedAt(s0 + 1, b, start, len)) return keyText[s0 + 1]!;
+  if (cachedAt(s0, b, start, len)) return s0;
+  if (cachedAt(s0 + 1, b, start, len)) return s0 + 1;
   const slot = s0 + keyNext[pair]!;
   keyNext[pair] = keyNext[pair]! ^ 1;
-  const text = utf8(b, start, end);
   keyBytes.set(b.subarray(start, end), slot * MAX_CACHED_KEY);
   keyLen[slot] = len;
-  keyText[slot] = text;
-  return text;
+  keyText[slot] = utf8(b, start, end);
+  return slot;
 }
 
 function value(type: number, text: string): AttrValue {
@@ -153,8 +170,6 @@ function keepOrDrop(events: readonly LogEvent[], statuses: Uint8Array, counts: D
   return kept;
 }
 
-const u16 = (b: Uint8Array, p: number): number => b[p]! | (b[p + 1]! << 8);
-const u32 = (b: Uint8Array, p: number): number => (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
 const truncated = (p: number) => abiError(`edit region truncated at byte ${p}`);
 
 /** Pieces of the edit region up to this many bytes are cut from the region's text when ASCII. */
@@ -223,6 +238,7 @@ function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], ou
   const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   const end = b.length;
   const text = new RegionText(b);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   // attribute sets are collected per record and applied when its run of them ends (attr-builder.ts)
   const sets = attrEdits;
   sets.reset();
@@ -230,7 +246,7 @@ function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], ou
   let p = 0;
   while (p < end) {
     if (p + 5 > end) throw truncated(p);
-    const idx = u32(b, p);
+    const idx = dv.getUint32(p, true);
     const op = b[p + 4]!;
     p += 5;
     if (idx >= n) throw abiError(`edit names record ${idx} of a ${n}-record batch`);
@@ -241,7 +257,7 @@ function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], ou
       case OP_SET_BODY: {
         if (p + 5 > end) throw truncated(p);
         const t = b[p]!;
-        const len = u32(b, p + 1);
+        const len = dv.getUint32(p + 1, true);
         if (p + 5 + len > end) throw truncated(p);
         if (target) {
           const s = text.get(p + 5, p + 5 + len);
@@ -252,12 +268,12 @@ function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], ou
       }
       case OP_SET_ATTR: {
         if (p + 2 > end) throw truncated(p);
-        const kl = u16(b, p);
+        const kl = dv.getUint16(p, true);
         if (p + 2 + kl + 5 > end) throw truncated(p);
         let key = keyOf(b, p + 2, p + 2 + kl);
         p += 2 + kl;
         const t = b[p]!;
-        const vl = u32(b, p + 1);
+        const vl = dv.getUint32(p + 1, true);
         const vs = p + 5;
         if (vs + vl > end) throw truncated(p);
         p = vs + vl;
@@ -271,7 +287,7 @@ function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], ou
       }
       case OP_REMOVE_ATTR: {
         if (p + 2 > end) throw truncated(p);
-        const kl = u16(b, p);
+        const kl = dv.getUint16(p, true);
         if (p + 2 + kl > end) throw truncated(p);
         if (target) {
           const key = keyOf(b, p + 2, p + 2 + kl);
@@ -296,7 +312,7 @@ function applyEdits(events: readonly LogEvent[], result: (LogEvent | null)[], ou
       }
       case OP_SET_SEVERITY_TEXT: {
         if (p + 2 > end) throw truncated(p);
-        const l = u16(b, p);
+        const l = dv.getUint16(p, true);
         if (p + 2 + l > end) throw truncated(p);
         if (target) {
           const s = text.get(p + 2, p + 2 + l);
