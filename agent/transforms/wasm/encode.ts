@@ -288,9 +288,15 @@ export class BatchEncoder {
     this.na = 0;
     this.ustrs.length = 0;
     this.slotStr.length = 0;
+    if (this.sevAt.length < n) this.sevAt = new Uint8Array(Math.max(n, this.sevAt.length * 2));
+    const sevAt = this.sevAt;
     for (let i = 0; i < n; i++) {
       const e = events[i]!;
       if (withBody && !raw) strs.push(e.body);
+      if (!raw) {
+        const sev = e.severityNumber; // read here, while the event is at hand (planRaw did it for raw bodies)
+        sevAt[i] = sev > 0 && sev < 256 ? sev : 0;
+      }
       let c = 0;
       if (selected) {
         const attrs = e.attributes;
@@ -376,8 +382,7 @@ export class BatchEncoder {
       u32[h + 2] = ai;
       const c = counts[i]!;
       u16[(h << 1) + 6] = c;
-      const sev = events[i]!.severityNumber;
-      u8[(h << 2) + 14] = sev > 0 && sev < 256 ? sev : 0;
+      u8[(h << 2) + 14] = sevAt[i]!;
       u8[(h << 2) + 15] = 0;
       for (let j = 0; j < c; j++, ai++) {
         const a = (B + attrTable + ai * ATTR_ENTRY_BYTES) >> 2;
