@@ -22,9 +22,25 @@ export function compileCopier(keys: readonly string[], omit: string | null, extr
       return a;
     };
   }
-  const props = keys.filter((k) => k !== extra && k !== omit).map((k) => `${JSON.stringify(k)}: b[${JSON.stringify(k)}]`);
+  const props = keys.filter((k) => k !== extra && k !== omit).map(copied);
   if (extra) props.push(`${JSON.stringify(extra)}: v`);
   return new Function('b', 'v', `return { ${props.join(', ')} };`) as AttrCopier;
+}
+
+const copied = (k: string): string => `${JSON.stringify(k)}: b[${JSON.stringify(k)}]`;
+
+export type AttrSetter = (b: Attributes, v: readonly AttrValue[]) => Attributes;
+
+/**
+ * A function copying an attributes object that has `keys` and setting `sets[i]: v[i]` on the copy,
+ * as stores would: a key already present keeps its position, a key set twice keeps the last value.
+ * Null when the lists are too long or hold "__proto__" (the caller then copies and stores).
+ */
+export function compileSetter(keys: readonly string[], sets: readonly string[]): AttrSetter | null {
+  if (keys.length + sets.length > MAX_COMPILED_KEYS || keys.includes('__proto__') || sets.includes('__proto__')) return null;
+  const props = keys.map(copied);
+  sets.forEach((k, i) => props.push(`${JSON.stringify(k)}: v[${i}]`));
+  return new Function('b', 'v', `return { ${props.join(', ')} };`) as AttrSetter;
 }
 
 /** A copy of `b` without `omit`, key by key (the generic path). */

@@ -4,29 +4,18 @@
 // key by key walks V8's map transitions for every record; a literal with the keys in place is one
 // allocation. The semantics are those of the stores: a key already present keeps its position, a
 // key set twice keeps the last value.
-import { hasKeys } from '../../../core/attrs.js';
+import { compileSetter, hasKeys, type AttrSetter } from '../../../core/attrs.js';
 import { copyAttributes, setAttribute, type Attributes, type AttrValue } from '../../../core/event.js';
-
-type Builder = (b: Attributes, v: readonly AttrValue[]) => Attributes;
 
 interface Shape {
   base: string[];
   keys: string[];
-  build: Builder;
+  build: AttrSetter;
 }
 
 /** Compiled shapes, at most MAX_SHAPES (then the generic path). */
 const shapes: Shape[] = [];
 const MAX_SHAPES = 16;
-/** Key lists longer than this (base and edits together) take the generic path. */
-const MAX_KEYS = 64;
-
-function compile(base: string[], keys: string[]): Builder | null {
-  if (base.length + keys.length > MAX_KEYS || base.includes('__proto__') || keys.includes('__proto__')) return null;
-  const props = base.map((k) => `${JSON.stringify(k)}: b[${JSON.stringify(k)}]`);
-  keys.forEach((k, i) => props.push(`${JSON.stringify(k)}: v[${i}]`));
-  return new Function('b', 'v', `return { ${props.join(', ')} };`) as Builder;
-}
 
 function sameKeys(a: readonly string[], keys: readonly string[], n: number): boolean {
   if (a.length !== n) return false;
@@ -88,7 +77,7 @@ export class AttrEdits {
     if (shapes.length >= MAX_SHAPES) return null;
     const baseKeys = Object.keys(base);
     const keys = this.keys.slice(0, n);
-    const build = compile(baseKeys, keys);
+    const build = compileSetter(baseKeys, keys);
     if (!build) return null;
     const s = { base: baseKeys, keys, build };
     shapes.push(s);

@@ -52,6 +52,9 @@ const isLineEnd = (v: Uint8Array, from: number, to: number): boolean => {
   return true;
 };
 
+/** The header's severity byte: 1-255, else 0 (unset). */
+const sevByte = (sev: number): number => (sev > 0 && sev < 256 ? sev : 0);
+
 export class BatchEncoder {
   private ab = new ArrayBuffer(1 << 20);
   private u8 = new Uint8Array(this.ab);
@@ -106,8 +109,7 @@ export class BatchEncoder {
       this.bodyAt[i] = total + (off - runStart);
       runEnd = e.rawEnd!;
       this.lenAt[i] = runEnd - off;
-      const sev = e.severityNumber;
-      this.sevAt[i] = sev > 0 && sev < 256 ? sev : 0;
+      this.sevAt[i] = sevByte(e.severityNumber);
     }
     if (ab !== null) {
       runs.push(ab, runStart, runEnd, total);
@@ -293,10 +295,7 @@ export class BatchEncoder {
     for (let i = 0; i < n; i++) {
       const e = events[i]!;
       if (withBody && !raw) strs.push(e.body);
-      if (!raw) {
-        const sev = e.severityNumber; // read here, while the event is at hand (planRaw did it for raw bodies)
-        sevAt[i] = sev > 0 && sev < 256 ? sev : 0;
-      }
+      if (!raw) sevAt[i] = sevByte(e.severityNumber); // read while the event is at hand (planRaw did it for raw bodies)
       let c = 0;
       if (selected) {
         const attrs = e.attributes;
